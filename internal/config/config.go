@@ -1,0 +1,170 @@
+// Package config loads the platform's configuration: defaults, then a YAML file, then
+// VIGIL_* environment variables, then command-line flags, each overriding the one before.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. The yaml tag is the key in the file; the env tag the
+// environment variable; the flag tag the command-line flag of `vigil serve`.
+type Config struct {
+	Data   string `yaml:"data" env:"VIGIL_DATA" flag:"data"`
+	Listen string `yaml:"listen" env:"VIGIL_LISTEN" flag:"listen"`
+	TLS    TLS    `yaml:"tls"`
+	Log    Log    `yaml:"log"`
+}
+
+// TLS configures HTTPS. With neither a certificate nor SelfSigned the server speaks plain
+// HTTP, which is only sensible on loopback.
+type TLS struct {
+	Cert       string `yaml:"cert" env:"VIGIL_TLS_CERT" flag:"tls-cert"`
+	Key        string `yaml:"key" env:"VIGIL_TLS_KEY" flag:"tls-key"`
+	SelfSigned bool   `yaml:"self_signed" env:"VIGIL_TLS_SELF_SIGNED" flag:"tls-self-signed"`
+}
+
+// Log configures the structured log on stderr.
+type Log struct {
+	Level  string `yaml:"level" env:"VIGIL_LOG_LEVEL" flag:"log-level"`    // debug, info, warn, error
+	Format string `yaml:"format" env:"VIGIL_LOG_FORMAT" flag:"log-format"` // text or json
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{Data: "./vigil-data", Listen: "127.0.0.1:8080", Log: Log{Level: "info", Format: "text"}}
+}
+
+// Load reads the YAML file at path (none when empty) over the defaults, then applies the
+// environment (lookup is os.LookupEnv in production).
+func Load(path string, lookup func(string) (string, bool)) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	err := walk(&cfg, func(f reflect.Value, tag reflect.StructTag) error {
+		name := tag.Get("env")
+		if name == "" {
+			return nil
+		}
+		v, ok := lookup(name)
+		if !ok {
+			return nil
+		}
+		if err := set(f, v); err != nil {
+			return fmt.Errorf("config: environment %s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Flag is a command-line flag that was set, by name, with its value as text.
+type Flag struct{ Name, Value string }
+
+// ApplyFlags sets the fields whose flag tag names one of the given flags.
+func (c *Config) ApplyFlags(flags []Flag) error {
+	for _, fl := range flags {
+		found := false
+		err := walk(c, func(f reflect.Value, tag reflect.StructTag) error {
+			if tag.Get("flag") != fl.Name {
+				return nil
+			}
+			found = true
+			if err := set(f, fl.Value); err != nil {
+				return fmt.Errorf("flag --%s: %w", fl.Name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("flag --%s is not a configuration setting", fl.Name)
+		}
+	}
+	return c.Validate()
+}
+
+// Validate reports the first inconsistent setting.
+func (c *Config) Validate() error {
+	if c.Data == "" {
+		return errors.New("config: data directory must not be empty")
+	}
+	if c.Listen == "" {
+		return errors.New("config: listen address must not be empty")
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return errors.New("config: tls cert and key must be given together")
+	}
+	if c.TLS.Cert != "" && c.TLS.SelfSigned {
+		return errors.New("config: give either a tls certificate or tls self_signed, not both")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("config: log format %q: want text or json", c.Log.Format)
+	}
+	return nil
+}
+
+func walk(v any, fn func(f reflect.Value, tag reflect.StructTag) error) error {
+	var rec func(rv reflect.Value) error
+	rec = func(rv reflect.Value) error {
+		t := rv.Type()
+		for i := range t.NumField() {
+			f := rv.Field(i)
+			if f.Kind() == reflect.Struct {
+				if err := rec(f); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := fn(f, t.Field(i).Tag); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return rec(reflect.ValueOf(v).Elem())
+}
+
+func set(f reflect.Value, v string) error {
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(strings.TrimSpace(v))
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		f.SetBool(b)
+	default:
+		return fmt.Errorf("unsupported setting type %s", f.Kind())
+	}
+	return nil
+}

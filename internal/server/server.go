@@ -1,0 +1,138 @@
+// Package server composes the platform's stages into the `vigil serve` process and owns
+// their lifecycles: it opens the store, bootstraps the first admin, serves HTTP(S) and
+// shuts everything down in order when its context ends.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/httpapi"
+	"github.com/vigilsec/vigil/internal/store/sqlite"
+	"github.com/vigilsec/vigil/internal/version"
+	"github.com/vigilsec/vigil/internal/webui"
+)
+
+// Run starts the platform and blocks until ctx ends or the HTTP server fails. Messages for
+// the person who started it (first admin's credentials, the URL) go to out; the
+// structured log goes to log.
+func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := sqlite.Open(ctx, cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	svc := auth.NewService(st, time.Now, auth.DefaultPolicy, log)
+	username, password, created, err := svc.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	if created {
+		fmt.Fprintf(out, "First start: created the admin account. This password is shown only once;\n"+
+			"you must change it when you first sign in.\n  username: %s\n  password: %s\n", username, password)
+	}
+
+	tlsConf, err := tlsConfig(cfg)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
+		Version: version.Version, SecureCookies: tlsConf != nil})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "http"
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		scheme = "https"
+	} else if addr, ok := ln.Addr().(*net.TCPAddr); ok && !addr.IP.IsLoopback() {
+		log.Warn("serving plain HTTP on a non-loopback address: passwords and session cookies cross the network unencrypted; use --tls-cert/--tls-key or --tls-self-signed",
+			"listen", cfg.Listen)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	url := fmt.Sprintf("%s://%s/", scheme, displayAddr(ln.Addr()))
+	log.Info("vigil serving", "url", url, "data", cfg.Data, "version", version.String())
+	fmt.Fprintf(out, "Vigil is running at %s\n", url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	pruneDone := make(chan struct{})
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	go func() {
+		defer close(pruneDone)
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-pruneCtx.Done():
+				return
+			case <-t.C:
+				if n, err := svc.PruneSessions(pruneCtx); err != nil {
+					log.Warn("prune sessions", "err", err)
+				} else if n > 0 {
+					log.Debug("pruned expired sessions", "count", n)
+				}
+			}
+		}
+	}()
+	defer func() { stopPrune(); <-pruneDone }()
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+	}
+	return tcp.String()
+}
