@@ -4,7 +4,7 @@ BIN     := bin/vigil
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/vigilsec/vigil/internal/version.Version=$(VERSION)
 
-.PHONY: build run test test-go test-e2e vet fmt-check clean
+.PHONY: build run test test-go test-e2e chromium vet fmt-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vigil
@@ -23,8 +23,15 @@ vet:
 test-go:
 	$(GO) test -race -count=1 ./...
 
-test-e2e: build
+test-e2e: build chromium
 	VIGIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh
+
+# The browser tests drive Debian's Chromium; install it when missing and we may.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's Chromium: sudo apt-get install chromium" >&2; exit 1; fi; \
+	fi
 
 clean:
 	rm -rf bin

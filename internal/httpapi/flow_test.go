@@ -2,15 +2,20 @@ package httpapi_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/httpapi"
 	"github.com/vigilsec/vigil/internal/store"
 )
 
@@ -35,6 +40,7 @@ func totpCode(t *testing.T, secret string, after int64) (string, int64) {
 // The first admin's path through the API: one-time password → forced change → TOTP
 // required by policy → enrolment → sign-in with the second factor.
 func TestFirstAdminFlow(t *testing.T) {
+	t.Parallel() // it waits for a fresh TOTP time step
 	e := newEnv(t)
 	ctx := context.Background()
 	_, oneTime, _, err := e.svc.Bootstrap(ctx)
@@ -334,5 +340,26 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	if res := e.do(nil, "GET", "/", nil, nil); res.Status != http.StatusOK || string(res.Body) != "ui" || res.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("UI: %d %q %v", res.Status, res.Body, res.Header)
+	}
+}
+
+func TestSecureCookieOverTLS(t *testing.T) {
+	e := newEnv(t)
+	api := httpapi.New(httpapi.Config{Auth: e.svc, Store: e.store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry: prometheus.NewRegistry(), Version: "test", SecureCookies: true})
+	srv := httptest.NewTLSServer(api.Handler())
+	defer srv.Close()
+	e.user("dan", auth.RoleViewer)
+	res, err := srv.Client().Post(srv.URL+"/auth/login", "application/json", strings.NewReader(`{"username":"dan","password":"`+strongPW+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	c := res.Header.Get("Set-Cookie")
+	if !strings.HasPrefix(c, "__Host-vigil_session=") || !strings.Contains(c, "Secure") || !strings.Contains(c, "Path=/") {
+		t.Errorf("Set-Cookie over TLS = %q", c)
+	}
+	if res.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS header over TLS")
 	}
 }
