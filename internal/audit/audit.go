@@ -82,6 +82,35 @@ type Result struct {
 	Entries  int    `json:"entries"`
 	BrokenAt int64  `json:"broken_at,omitempty"` // the ID of the first entry that does not verify
 	Reason   string `json:"reason,omitempty"`
+	// HeadID and HeadHash name the newest verified entry. Recorded outside the platform,
+	// they are an anchor: a later Verify with CheckAnchor shows whether entries up to
+	// there were removed from the end, which the chain alone cannot show.
+	HeadID   int64  `json:"head_id,omitempty"`
+	HeadHash string `json:"head_hash,omitempty"`
+}
+
+// CheckAnchor reports whether the log still holds entry id with the given hash (a head
+// recorded earlier). It reads the entry directly, so it also works on a broken chain.
+func CheckAnchor(tx store.Tx, id int64, hash string) error {
+	var found *store.AuditEntry
+	errStop := errors.New("stop")
+	err := tx.ScanAudit(func(e *store.AuditEntry) error {
+		if e.ID == id {
+			found = e
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if found == nil {
+		return fmt.Errorf("anchor entry %d is gone: the log was truncated", id)
+	}
+	if found.Hash != hash {
+		return fmt.Errorf("anchor entry %d has hash %s, recorded %s: the log was rewritten", id, found.Hash, hash)
+	}
+	return nil
 }
 
 // Verify walks the whole chain in order and reports the first broken link.
@@ -100,11 +129,12 @@ func Verify(tx store.Tx) (Result, error) {
 			reason = fmt.Sprintf("entry %d was altered: its content does not match its hash", e.ID)
 		}
 		if reason != "" {
-			res = Result{OK: false, Entries: res.Entries, BrokenAt: e.ID, Reason: reason}
+			res.OK, res.BrokenAt, res.Reason = false, e.ID, reason
 			return errBroken
 		}
 		res.Entries++
 		prevHash, prevID = e.Hash, e.ID
+		res.HeadID, res.HeadHash = e.ID, e.Hash
 		return nil
 	})
 	if err != nil && !errors.Is(err, errBroken) {

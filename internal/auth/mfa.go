@@ -17,7 +17,7 @@ func (s *Service) BeginTOTP(ctx context.Context, id int64) (*Enrollment, error) 
 	var enr *Enrollment
 	_, err := s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.totp_enroll_start", id, func(_ store.Tx, u *store.User) error {
 		if u.TOTPEnabled {
-			return fmt.Errorf("%w: two-factor authentication is already active; disable it first", ErrInvalid)
+			return invalidf("two-factor authentication is already active; disable it first")
 		}
 		var err error
 		if enr, err = newTOTPKey(Issuer, u.Username); err != nil {
@@ -35,10 +35,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, id int64, code string) ([]str
 	var codes []string
 	_, err := s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.totp_enable", id, func(_ store.Tx, u *store.User) error {
 		if u.TOTPEnabled {
-			return fmt.Errorf("%w: two-factor authentication is already active", ErrInvalid)
+			return invalidf("two-factor authentication is already active")
 		}
 		if u.TOTPSecret == "" {
-			return fmt.Errorf("%w: start the enrolment first", ErrInvalid)
+			return invalidf("start the enrolment first")
 		}
 		step, ok := matchTOTP(u.TOTPSecret, code, s.now(), u.TOTPLastStep)
 		if !ok {
@@ -57,7 +57,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, id int64, code string) ([]str
 func (s *Service) DisableTOTP(ctx context.Context, id int64, code string) error {
 	_, err := s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.totp_disable", id, func(tx store.Tx, u *store.User) error {
 		if !u.TOTPEnabled {
-			return fmt.Errorf("%w: two-factor authentication is not active", ErrInvalid)
+			return invalidf("two-factor authentication is not active")
 		}
 		roles, err := totpRoles(tx)
 		if err != nil {
@@ -65,7 +65,7 @@ func (s *Service) DisableTOTP(ctx context.Context, id int64, code string) error 
 		}
 		for _, r := range roles {
 			if r == u.Role {
-				return fmt.Errorf("%w: role %s requires two-factor authentication", ErrInvalid, u.Role)
+				return invalidf("role %s requires two-factor authentication", u.Role)
 			}
 		}
 		if _, ok := matchTOTP(u.TOTPSecret, code, s.now(), u.TOTPLastStep); !ok {

@@ -27,6 +27,17 @@ var (
 	ErrUnauthorized   = errors.New("not signed in")
 )
 
+// invalidError is a refusal whose message is meant for the caller as is; it matches
+// ErrInvalid with errors.Is.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
 // LockedError says a user is locked out after repeated failures, until Until.
 type LockedError struct{ Until time.Time }
 
@@ -116,7 +127,7 @@ func (s *Service) CreateUser(ctx context.Context, actor, username, role, passwor
 		return nil, "", err
 	}
 	if !ValidRole(role) {
-		return nil, "", fmt.Errorf("%w: unknown role %q (roles: %v)", ErrInvalid, role, Roles())
+		return nil, "", invalidf("unknown role %q (roles: %v)", role, Roles())
 	}
 	mustChange := password == ""
 	if mustChange {
@@ -130,7 +141,7 @@ func (s *Service) CreateUser(ctx context.Context, actor, username, role, passwor
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return nil, "", fmt.Errorf("%w: user %q exists", ErrConflict, username)
+		return nil, "", fmt.Errorf("user %q: %w", username, ErrConflict)
 	}
 	if !mustChange {
 		password = ""
@@ -155,11 +166,11 @@ func (s *Service) createUser(tx store.Tx, actor, username, role, password string
 
 func validUsername(name string) error {
 	if len(name) < 2 || len(name) > 64 {
-		return fmt.Errorf("%w: user name must have 2 to 64 characters", ErrInvalid)
+		return invalidf("user name must have 2 to 64 characters")
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {
-			return fmt.Errorf("%w: user name may only hold letters, digits and . _ - @", ErrInvalid)
+			return invalidf("user name may only hold letters, digits and . _ - @")
 		}
 	}
 	return nil
@@ -210,7 +221,7 @@ func (s *Service) modifyUser(ctx context.Context, actor, action string, id int64
 // sessions. The last enabled admin cannot be demoted or disabled.
 func (s *Service) UpdateUser(ctx context.Context, actor string, id int64, role *string, disabled *bool) (*store.User, error) {
 	if role != nil && !ValidRole(*role) {
-		return nil, fmt.Errorf("%w: unknown role %q (roles: %v)", ErrInvalid, *role, Roles())
+		return nil, invalidf("unknown role %q (roles: %v)", *role, Roles())
 	}
 	return s.modifyUser(ctx, actor, "user.update", id, func(tx store.Tx, u *store.User) error {
 		losesAdmin := u.Role == RoleAdmin && !u.Disabled &&
@@ -246,7 +257,7 @@ func (s *Service) ensureAnotherAdmin(tx store.Tx, except int64) error {
 			}
 		}
 		if len(users) < 500 {
-			return fmt.Errorf("%w: this is the last enabled admin", ErrInvalid)
+			return invalidf("this is the last enabled admin")
 		}
 		before = users[len(users)-1].ID
 	}
@@ -279,10 +290,10 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, current, next st
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%w: current password is wrong", ErrInvalid)
+		return invalidf("current password is wrong")
 	}
 	if current == next {
-		return fmt.Errorf("%w: the new password must differ from the current one", ErrInvalid)
+		return invalidf("the new password must differ from the current one")
 	}
 	if err := CheckStrength(next, u.Username); err != nil {
 		return err
@@ -301,7 +312,7 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, current, next st
 // SetLanguage stores a user's UI language ("" = follow the browser).
 func (s *Service) SetLanguage(ctx context.Context, id int64, lang string) (*store.User, error) {
 	if !slices.Contains([]string{"", "en", "zh-CN"}, lang) {
-		return nil, fmt.Errorf("%w: language must be en, zh-CN or empty", ErrInvalid)
+		return nil, invalidf("language must be en, zh-CN or empty")
 	}
 	return s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.set_language", id, func(_ store.Tx, u *store.User) error {
 		u.Language = lang
@@ -343,7 +354,7 @@ func totpRoles(tx store.Tx) ([]string, error) {
 func (s *Service) SetTOTPRequiredRoles(ctx context.Context, actor string, roles []string) error {
 	for _, r := range roles {
 		if !ValidRole(r) {
-			return fmt.Errorf("%w: unknown role %q", ErrInvalid, r)
+			return invalidf("unknown role %q", r)
 		}
 	}
 	slices.Sort(roles)

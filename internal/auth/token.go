@@ -37,13 +37,13 @@ func tokenTarget(k *store.Token) string { return fmt.Sprintf("token:%d:%s", k.ID
 func (s *Service) CreateToken(ctx context.Context, actor, name, role string, ttl time.Duration) (*store.Token, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return nil, "", fmt.Errorf("%w: token name must have 1 to 100 characters", ErrInvalid)
+		return nil, "", invalidf("token name must have 1 to 100 characters")
 	}
 	if !ValidRole(role) {
-		return nil, "", fmt.Errorf("%w: unknown role %q (roles: %v)", ErrInvalid, role, Roles())
+		return nil, "", invalidf("unknown role %q (roles: %v)", role, Roles())
 	}
 	if ttl < 0 {
-		return nil, "", fmt.Errorf("%w: expiry must not be negative", ErrInvalid)
+		return nil, "", invalidf("expiry must not be negative")
 	}
 	secret := TokenPrefix + newSecret(32)
 	now := s.now().UTC()
@@ -80,7 +80,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error
 			return err
 		}
 		if !k.RevokedAt.IsZero() {
-			return fmt.Errorf("%w: token %d is already revoked", ErrInvalid, id)
+			return invalidf("token %d is already revoked", id)
 		}
 		before := ViewToken(k)
 		k.RevokedAt = now

@@ -53,10 +53,23 @@ func newRoot() *cobra.Command {
 	return root
 }
 
+// configAnnotation marks the flags that are configuration settings (they override the
+// file and the environment); a command's own flags, such as --role, are not.
+const configAnnotation = "vigil-config"
+
+func markConfig(fs *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		if err := fs.SetAnnotation(n, configAnnotation, []string{"true"}); err != nil {
+			panic(err) // a programming error: the flag was not defined
+		}
+	}
+}
+
 // configFlags are the flags every command that reads the configuration takes.
 func configFlags(fs *pflag.FlagSet) {
 	fs.String("config", "", "YAML configuration file (env VIGIL_CONFIG)")
 	fs.String("data", config.Default().Data, "data directory (env VIGIL_DATA)")
+	markConfig(fs, "data")
 }
 
 // loadConfig resolves the configuration: defaults < file < environment < changed flags.
@@ -70,16 +83,11 @@ func loadConfig(cmd *cobra.Command) (config.Config, error) {
 		return cfg, err
 	}
 	var set []config.Flag
-	var visitErr error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if f.Name == "config" {
-			return
+		if _, ok := f.Annotations[configAnnotation]; ok {
+			set = append(set, config.Flag{Name: f.Name, Value: f.Value.String()})
 		}
-		set = append(set, config.Flag{Name: f.Name, Value: f.Value.String()})
 	})
-	if visitErr != nil {
-		return cfg, visitErr
-	}
 	return cfg, cfg.ApplyFlags(set)
 }
 

@@ -40,6 +40,7 @@ func newServe() *cobra.Command {
 	fs.Bool("tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data directory")
 	fs.String("log-level", d.Log.Level, "debug, info, warn or error (env VIGIL_LOG_LEVEL)")
 	fs.String("log-format", d.Log.Format, "text or json (env VIGIL_LOG_FORMAT)")
+	markConfig(fs, "listen", "tls-cert", "tls-key", "tls-self-signed", "log-level", "log-format")
 	return cmd
 }
 

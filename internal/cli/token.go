@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -95,7 +96,10 @@ func newToken() *cobra.Command {
 			}
 			defer st.Close()
 			if err := svc.RevokeToken(cmd.Context(), cliActor(), id); err != nil {
-				return fmt.Errorf("token %d: %w", id, err)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("token %d: %w (see `vigil token list`)", id, err)
+				}
+				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "token %d revoked\n", id)
 			return nil

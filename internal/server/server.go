@@ -49,7 +49,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 			"you must change it when you first sign in.\n  username: %s\n  password: %s\n", username, password)
 	}
 
-	tlsConf, err := tlsConfig(cfg)
+	tlsConf, err := tlsConfig(cfg, out)
 	if err != nil {
 		return err
 	}

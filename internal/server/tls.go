@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -21,7 +22,7 @@ import (
 	"github.com/vigilsec/vigil/internal/config"
 )
 
-func tlsConfig(cfg config.Config) (*tls.Config, error) {
+func tlsConfig(cfg config.Config, out io.Writer) (*tls.Config, error) {
 	var cert tls.Certificate
 	var err error
 	switch {
@@ -31,20 +32,20 @@ func tlsConfig(cfg config.Config) (*tls.Config, error) {
 			return nil, fmt.Errorf("tls: %w", err)
 		}
 	case cfg.TLS.SelfSigned:
-		cert, err = selfSigned(filepath.Join(cfg.Data, "tls"))
+		cert, err = selfSigned(filepath.Join(cfg.Data, "tls"), out)
 		if err != nil {
 			return nil, fmt.Errorf("tls self-signed: %w", err)
 		}
 	default:
 		return nil, nil
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}, nil
 }
 
 // selfSigned loads the self-signed certificate kept in dir, or makes one valid for a
 // year for localhost, the loopback addresses and this host's name. Keeping it means
 // browsers' exceptions survive restarts.
-func selfSigned(dir string) (tls.Certificate, error) {
+func selfSigned(dir string, out io.Writer) (tls.Certificate, error) {
 	certPath, keyPath := filepath.Join(dir, "self-signed.crt"), filepath.Join(dir, "self-signed.key")
 	if cert, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil {
 		if leaf, err := x509.ParseCertificate(cert.Certificate[0]); err == nil && time.Until(leaf.NotAfter) > 7*24*time.Hour {
@@ -95,6 +96,6 @@ func selfSigned(dir string) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	sum := sha256.Sum256(der)
-	fmt.Fprintf(os.Stderr, "Generated a self-signed TLS certificate %s (SHA-256 fingerprint %s)\n", certPath, hex.EncodeToString(sum[:]))
+	fmt.Fprintf(out, "Generated a self-signed TLS certificate %s (SHA-256 fingerprint %s)\n", certPath, hex.EncodeToString(sum[:]))
 	return tls.X509KeyPair(certPEM, keyPEM)
 }
