@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/vigilsec/vigil/internal/store"
 )
@@ -15,7 +14,7 @@ const Issuer = "Vigil"
 // factor must be disabled first.
 func (s *Service) BeginTOTP(ctx context.Context, id int64) (*Enrollment, error) {
 	var enr *Enrollment
-	_, err := s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.totp_enroll_start", id, func(_ store.Tx, u *store.User) error {
+	_, err := s.modifyUser(ctx, "", "user.totp_enroll_start", id, func(_ store.Tx, u *store.User) error {
 		if u.TOTPEnabled {
 			return invalidf("two-factor authentication is already active; disable it first")
 		}
@@ -33,7 +32,7 @@ func (s *Service) BeginTOTP(ctx context.Context, id int64) (*Enrollment, error) 
 // recovery codes (shown once; only their hashes are kept).
 func (s *Service) ConfirmTOTP(ctx context.Context, id int64, code string) ([]string, error) {
 	var codes []string
-	_, err := s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.totp_enable", id, func(_ store.Tx, u *store.User) error {
+	_, err := s.modifyUser(ctx, "", "user.totp_enable", id, func(_ store.Tx, u *store.User) error {
 		if u.TOTPEnabled {
 			return invalidf("two-factor authentication is already active")
 		}
@@ -55,7 +54,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, id int64, code string) ([]str
 // DisableTOTP turns the second factor off for a user who proves it with a current code.
 // It is refused when the user's role requires a second factor.
 func (s *Service) DisableTOTP(ctx context.Context, id int64, code string) error {
-	_, err := s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.totp_disable", id, func(tx store.Tx, u *store.User) error {
+	_, err := s.modifyUser(ctx, "", "user.totp_disable", id, func(tx store.Tx, u *store.User) error {
 		if !u.TOTPEnabled {
 			return invalidf("two-factor authentication is not active")
 		}

@@ -79,19 +79,19 @@ var dummyHash, _ = HashPassword("vigil-dummy-password-for-timing")
 func CheckStrength(pw string, context ...string) error {
 	n := utf8.RuneCountInString(pw)
 	if n < MinPasswordLength {
-		return invalidf("password must have at least %d characters", MinPasswordLength)
+		return weakf("password must have at least %d characters", MinPasswordLength)
 	}
 	if n > MaxPasswordLength {
-		return invalidf("password must have at most %d characters", MaxPasswordLength)
+		return weakf("password must have at most %d characters", MaxPasswordLength)
 	}
 	for _, c := range context {
 		if c != "" && strings.Contains(strings.ToLower(pw), strings.ToLower(c)) && len(c) >= 3 && float64(len(c)) > float64(len(pw))/2 {
-			return invalidf("password must not be mostly the user name")
+			return weakf("password must not be mostly the user name")
 		}
 	}
 	res := zxcvbn.PasswordStrength(pw, append(context, "vigil"))
 	if res.Score < MinPasswordScore {
-		return invalidf("password is too easy to guess (strength %d of 4, need %d): use more unrelated words or characters",
+		return weakf("password is too easy to guess (strength %d of 4, need %d): use more unrelated words or characters",
 			res.Score, MinPasswordScore)
 	}
 	return nil

@@ -29,13 +29,21 @@ var (
 
 // invalidError is a refusal whose message is meant for the caller as is; it matches
 // ErrInvalid with errors.Is.
-type invalidError struct{ msg string }
+type invalidError struct{ code, msg string }
 
 func (e *invalidError) Error() string        { return e.msg }
 func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
+// Code is a stable machine-readable reason ("weak_password"), or "" for a generic one.
+func (e *invalidError) Code() string { return e.code }
+
 func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// weakf is an invalidf whose code tells the UI that a password was refused as too weak.
+func weakf(format string, args ...any) error {
+	return &invalidError{code: "weak_password", msg: fmt.Sprintf(format, args...)}
 }
 
 // LockedError says a user is locked out after repeated failures, until Until.
@@ -195,7 +203,7 @@ func (s *Service) ListUsers(ctx context.Context, p store.Page) (out []*store.Use
 }
 
 // modifyUser loads a user, applies change, stores it and audits before/after. change may
-// return an error to abort.
+// return an error to abort. An empty actor means the user acts on their own account.
 func (s *Service) modifyUser(ctx context.Context, actor, action string, id int64, change func(tx store.Tx, u *store.User) error) (*store.User, error) {
 	var u *store.User
 	err := s.store.Update(ctx, func(tx store.Tx) error {
@@ -204,6 +212,9 @@ func (s *Service) modifyUser(ctx context.Context, actor, action string, id int64
 			return err
 		}
 		before := View(u)
+		if actor == "" {
+			actor = userTarget(u)
+		}
 		if err := change(tx, u); err != nil {
 			return err
 		}
@@ -302,7 +313,7 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, current, next st
 	if err != nil {
 		return err
 	}
-	_, err = s.modifyUser(ctx, userTarget(u), "user.change_password", id, func(_ store.Tx, u *store.User) error {
+	_, err = s.modifyUser(ctx, "", "user.change_password", id, func(_ store.Tx, u *store.User) error {
 		u.PasswordHash, u.MustChangePassword = hash, false
 		return nil
 	})
@@ -314,7 +325,7 @@ func (s *Service) SetLanguage(ctx context.Context, id int64, lang string) (*stor
 	if !slices.Contains([]string{"", "en", "zh-CN"}, lang) {
 		return nil, invalidf("language must be en, zh-CN or empty")
 	}
-	return s.modifyUser(ctx, fmt.Sprintf("user:%d", id), "user.set_language", id, func(_ store.Tx, u *store.User) error {
+	return s.modifyUser(ctx, "", "user.set_language", id, func(_ store.Tx, u *store.User) error {
 		u.Language = lang
 		return nil
 	})
@@ -335,10 +346,14 @@ func (s *Service) TOTPRequiredRoles(ctx context.Context) ([]string, error) {
 	return roles, err
 }
 
+// DefaultTOTPRoles must use a second factor until an admin changes the setting: the
+// accounts that can change everything.
+var DefaultTOTPRoles = []string{RoleAdmin}
+
 func totpRoles(tx store.Tx) ([]string, error) {
 	v, err := tx.GetSetting(settingTOTPRoles)
 	if errors.Is(err, store.ErrNotFound) {
-		return []string{}, nil
+		return slices.Clone(DefaultTOTPRoles), nil
 	}
 	if err != nil {
 		return nil, err

@@ -57,6 +57,10 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 		ae = errf(http.StatusTooManyRequests, "rate_limited", locked.Error())
 	case errors.Is(err, auth.ErrInvalid):
 		ae = errf(http.StatusBadRequest, "bad_request", err.Error())
+		var coded interface{ Code() string }
+		if errors.As(err, &coded) && coded.Code() != "" {
+			ae.Code = coded.Code()
+		}
 	case errors.Is(err, auth.ErrBadCode):
 		ae = errf(http.StatusBadRequest, "bad_request", auth.ErrBadCode.Error())
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrUnauthorized):

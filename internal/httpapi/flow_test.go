@@ -38,10 +38,10 @@ func totpCode(t *testing.T, secret string, after int64) (string, int64) {
 }
 
 // The first admin's path through the API: one-time password → forced change → TOTP
-// required by policy → enrolment → sign-in with the second factor.
+// required for admins by default → enrolment → sign-in with the second factor.
 func TestFirstAdminFlow(t *testing.T) {
 	t.Parallel() // it waits for a fresh TOTP time step
-	e := newEnv(t)
+	e := newDefaultEnv(t)
 	ctx := context.Background()
 	_, oneTime, _, err := e.svc.Bootstrap(ctx)
 	if err != nil {
@@ -66,21 +66,20 @@ func TestFirstAdminFlow(t *testing.T) {
 	if res := b.call("GET", "/api/v1/users", nil); res.Status != http.StatusForbidden || res.errCode() != "password_change_required" {
 		t.Errorf("users before password change: %d %s", res.Status, res.Body)
 	}
-	if res := b.call("POST", "/api/v1/me/password", map[string]string{"current_password": oneTime, "new_password": "admin1234567"}); res.Status != http.StatusBadRequest {
+	if res := b.call("POST", "/api/v1/me/password", map[string]string{"current_password": oneTime, "new_password": "admin1234567"}); res.Status != http.StatusBadRequest || res.errCode() != "weak_password" {
 		t.Errorf("weak new password: %d %s", res.Status, res.Body)
 	}
 	if res := b.call("POST", "/api/v1/me/password", map[string]string{"current_password": oneTime, "new_password": strongPW}); res.Status != http.StatusNoContent {
 		t.Fatalf("password change: %d %s", res.Status, res.Body)
 	}
-	if res := b.call("GET", "/api/v1/users", nil); res.Status != http.StatusOK {
-		t.Errorf("users after password change: %d %s", res.Status, res.Body)
+	// Admins must use a second factor by default: enrol before anything else.
+	for _, path := range []string{"/api/v1/users", "/api/v1/settings/security"} {
+		if res := b.call("GET", path, nil); res.Status != http.StatusForbidden || res.errCode() != "totp_enrollment_required" {
+			t.Errorf("%s before enrolment: %d %s", path, res.Status, res.Body)
+		}
 	}
-	// Require TOTP for admins: the admin must enrol before anything else.
-	if res := b.call("PUT", "/api/v1/settings/security", map[string][]string{"totp_required_roles": {"admin"}}); res.Status != http.StatusOK {
-		t.Fatalf("settings: %d %s", res.Status, res.Body)
-	}
-	if res := b.call("GET", "/api/v1/users", nil); res.Status != http.StatusForbidden || res.errCode() != "totp_enrollment_required" {
-		t.Errorf("users before enrolment: %d %s", res.Status, res.Body)
+	if res := b.call("PUT", "/api/v1/settings/security", map[string][]string{"totp_required_roles": {}}); res.errCode() != "totp_enrollment_required" {
+		t.Errorf("an admin without TOTP lifted the requirement: %d %s", res.Status, res.Body)
 	}
 	var enr struct {
 		Secret string `json:"secret"`
@@ -308,13 +307,13 @@ func TestPaginationAndAuditOfAPIChanges(t *testing.T) {
 	for _, a := range entries {
 		got = append(got, a.Action+" by "+a.Actor)
 	}
-	want := []string{"token.create by test", "user.create by token:1:t-admin", "user.create by token:1:t-admin",
+	want := []string{"settings.totp_required_roles by test", "token.create by test", "user.create by token:1:t-admin", "user.create by token:1:t-admin",
 		"user.create by token:1:t-admin", "user.update by token:1:t-admin", "user.reset_password by token:1:t-admin",
 		"token.revoke by token:1:t-admin"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	upd := entries[4]
+	upd := entries[5]
 	if !strings.Contains(upd.Before, `"role":"analyst"`) || !strings.Contains(upd.After, `"role":"responder"`) || !strings.Contains(upd.After, `"disabled":true`) {
 		t.Errorf("user.update before/after: %s → %s", upd.Before, upd.After)
 	}

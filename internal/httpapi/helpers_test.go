@@ -30,7 +30,18 @@ type env struct {
 	store store.Store
 }
 
+// newEnv returns a test platform where no role requires TOTP, so tests can sign in with a
+// password alone; newDefaultEnv keeps the shipped default (admins must enrol).
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := newDefaultEnv(t)
+	if err := e.svc.SetTOTPRequiredRoles(context.Background(), "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func newDefaultEnv(t *testing.T) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
