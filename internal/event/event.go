@@ -1,0 +1,178 @@
+// Package event defines the normalized Event every log record becomes: typed time and id,
+// ECS-named fields set by the parsers, and the original record kept under its own field
+// names. Fields are read by dotted path ("source.ip", "userIdentity.arn"), which works on
+// both the flat fields the parsers set and nested values of the original record.
+package event
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Field is one normalized field. Key is the full dotted ECS name ("user.name").
+type Field struct {
+	Key   string
+	Value any // string, int64, float64, bool, []string
+}
+
+// Event is one normalized record. Parsers fill it with Set; the detection engine reads it
+// with Get. The zero value is an empty event.
+type Event struct {
+	// ID is a stable identifier for deduplication: the same record always gets the same
+	// id (see Finish).
+	ID string
+	// Time is @timestamp: when the event happened, as far as the record says.
+	Time time.Time
+	// Type names the parser that produced the event ("sshd", "cloudtrail", "unknown").
+	Type string
+	// Message is the original text line (empty for structured records).
+	Message string
+	// Fields are the normalized fields in the order they were set.
+	Fields []Field
+	// Original is the original structured record (cloud audit records, JSON events), under
+	// its own field names; nil for text lines.
+	Original map[string]any
+}
+
+// Set sets a normalized field, replacing an earlier value of the same key. Empty strings
+// and nil are not stored: an absent field and an empty one read the same.
+func (e *Event) Set(key string, value any) {
+	if value == nil {
+		return
+	}
+	if s, ok := value.(string); ok && s == "" {
+		return
+	}
+	for i := range e.Fields {
+		if e.Fields[i].Key == key {
+			e.Fields[i].Value = value
+			return
+		}
+	}
+	e.Fields = append(e.Fields, Field{Key: key, Value: value})
+}
+
+// Append adds a value to a multi-valued field such as related.ip, skipping duplicates.
+func (e *Event) Append(key, value string) {
+	if value == "" {
+		return
+	}
+	for i := range e.Fields {
+		if e.Fields[i].Key == key {
+			list, _ := e.Fields[i].Value.([]string)
+			for _, v := range list {
+				if v == value {
+					return
+				}
+			}
+			e.Fields[i].Value = append(list, value)
+			return
+		}
+	}
+	e.Fields = append(e.Fields, Field{Key: key, Value: []string{value}})
+}
+
+// Get returns the value at a dotted path and whether it exists. Normalized fields are
+// looked up first, then the original record: at each level a key may itself contain dots
+// ("requestParameters.policy.name" finds {"requestParameters": {"policy.name": ...}}).
+// The pseudo-fields "@timestamp", "message" and "event.id" are always available.
+func (e *Event) Get(path string) (any, bool) {
+	for i := range e.Fields {
+		if e.Fields[i].Key == path {
+			return e.Fields[i].Value, true
+		}
+	}
+	switch path {
+	case "@timestamp":
+		if e.Time.IsZero() {
+			return nil, false
+		}
+		return e.Time.UTC().Format(time.RFC3339Nano), true
+	case "message":
+		if e.Message != "" {
+			return e.Message, true
+		}
+	case "event.id":
+		if e.ID != "" {
+			return e.ID, true
+		}
+	}
+	if e.Original != nil {
+		return lookup(e.Original, path)
+	}
+	return nil, false
+}
+
+// GetString returns the value at path as text ("" when absent); numbers and booleans are
+// formatted, lists are joined with commas.
+func (e *Event) GetString(path string) string {
+	v, ok := e.Get(path)
+	if !ok {
+		return ""
+	}
+	return String(v)
+}
+
+// String formats a field value as text.
+func String(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case []string:
+		return strings.Join(x, ",")
+	case nil:
+		return ""
+	}
+	return ""
+}
+
+func lookup(m map[string]any, path string) (any, bool) {
+	if v, ok := m[path]; ok {
+		return v, true
+	}
+	// Try each split point from the left: "a.b.c" → m["a"]["b.c"], m["a.b"]["c"].
+	for i := 0; i < len(path); i++ {
+		if path[i] != '.' {
+			continue
+		}
+		child, ok := m[path[:i]]
+		if !ok {
+			continue
+		}
+		if sub, ok := child.(map[string]any); ok {
+			if v, ok := lookup(sub, path[i+1:]); ok {
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Finish sets the event id when it is not set yet: the SHA-256 of the source, the type
+// and the original content, so that the same record delivered twice (a retried upload, a
+// re-read file) gets the same id and is stored once. Where identical records can
+// legitimately repeat (two equal log lines in one second), source must tell them apart,
+// e.g. by naming the file and offset of the line.
+func (e *Event) Finish(source string, original []byte) {
+	if e.ID != "" {
+		return
+	}
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(e.Type))
+	h.Write([]byte{0})
+	h.Write(original)
+	e.ID = hex.EncodeToString(h.Sum(nil)[:16])
+}

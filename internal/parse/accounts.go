@@ -1,0 +1,125 @@
+package parse
+
+import (
+	"strings"
+
+	"github.com/vigilsec/vigil/internal/event"
+)
+
+func init() { programParsers["accounts"] = parseAccounts }
+
+// parseAccounts understands the shadow-utils tools (useradd, userdel, usermod, groupadd,
+// groupdel, groupmod, passwd, chpasswd, gpasswd):
+// "new user: name=bob, UID=1001, GID=1001, home=/home/bob, shell=/bin/bash, from=/dev/pts/0",
+// "new group: name=bob, GID=1001", "delete user 'bob'", "add 'bob' to group 'sudo'",
+// "change user 'bob' shell from '/bin/sh' to '/bin/bash'", "password changed for bob".
+func parseAccounts(_ *Parser, msg string, ev *event.Event) bool {
+	ev.Set("event.dataset", "accounts")
+	if strings.HasPrefix(msg, "pam_unix(") {
+		return parsePAM(msg, ev)
+	}
+	iam := func(kind, action string, typ ...string) {
+		ev.Set("event.category", []string{"iam"})
+		ev.Set("event.type", append([]string{kind}, typ...))
+		ev.Set("event.action", action)
+		ev.Set("event.outcome", "success")
+	}
+	switch {
+	case strings.HasPrefix(msg, "new user: "):
+		kv := commaKV(strings.TrimPrefix(msg, "new user: "))
+		iam("user", "user_created", "creation")
+		targetUser(ev, kv["name"])
+		ev.Set("user.target.id", kv["UID"])
+		ev.Set("user.target.group.id", kv["GID"])
+		ev.Set("accounts.home", kv["home"])
+		ev.Set("accounts.shell", kv["shell"])
+		if kv["UID"] == "0" {
+			ev.Set("accounts.uid0", true)
+		}
+		return kv["name"] != ""
+	case strings.HasPrefix(msg, "new group: "), strings.HasPrefix(msg, "group added to "):
+		_, body, _ := strings.Cut(msg, ": ")
+		kv := commaKV(body)
+		iam("group", "group_created", "creation")
+		ev.Set("group.name", kv["name"])
+		ev.Set("group.id", kv["GID"])
+		return kv["name"] != ""
+	case strings.HasPrefix(msg, "delete user "):
+		iam("user", "user_deleted", "deletion")
+		targetUser(ev, quoted(msg))
+		return true
+	case strings.HasPrefix(msg, "removed group "), strings.HasPrefix(msg, "group '") && strings.Contains(msg, "removed"):
+		iam("group", "group_deleted", "deletion")
+		ev.Set("group.name", quoted(msg))
+		return true
+	case strings.HasPrefix(msg, "add '") && strings.Contains(msg, "' to group '"),
+		strings.HasPrefix(msg, "add '") && strings.Contains(msg, "' to shadow group '"):
+		// usermod -aG: "add 'bob' to group 'sudo'"
+		iam("user", "user_added_to_group", "change")
+		parts := strings.Split(msg, "'")
+		if len(parts) < 4 {
+			return false
+		}
+		targetUser(ev, parts[1])
+		ev.Set("group.name", parts[3])
+		if g := parts[3]; g == "sudo" || g == "wheel" || g == "admin" || g == "root" {
+			ev.Set("accounts.privileged_group", true)
+		}
+		return true
+	case strings.HasPrefix(msg, "change user '"):
+		// usermod: "change user 'bob' shell from '/bin/sh' to '/bin/bash'", "… UID from '1001' to '0'"
+		parts := strings.Split(msg, "'")
+		if len(parts) < 6 {
+			return false
+		}
+		iam("user", "user_changed", "change")
+		targetUser(ev, parts[1])
+		what := strings.TrimSuffix(strings.TrimSpace(parts[2]), " from")
+		ev.Set("accounts.changed", what)
+		ev.Set("accounts.old_value", parts[3])
+		ev.Set("accounts.new_value", parts[5])
+		if strings.EqualFold(what, "UID") && parts[5] == "0" {
+			ev.Set("accounts.uid0", true)
+		}
+		return true
+	case strings.HasPrefix(msg, "password changed for "), strings.HasPrefix(msg, "password for '"):
+		iam("user", "password_changed", "change")
+		name := strings.TrimSpace(strings.TrimPrefix(msg, "password changed for "))
+		if strings.HasPrefix(msg, "password for '") {
+			name = quoted(msg)
+		}
+		targetUser(ev, name)
+		return true
+	case strings.HasPrefix(msg, "lock user "), strings.HasPrefix(msg, "unlock user "):
+		iam("user", strings.Fields(msg)[0]+"_user", "change")
+		targetUser(ev, quoted(msg))
+		return true
+	}
+	return false
+}
+
+func targetUser(ev *event.Event, name string) {
+	ev.Set("user.target.name", name)
+	ev.Append("related.user", name)
+}
+
+// commaKV parses "name=bob, UID=1001, GID=1001".
+func commaKV(s string) map[string]string {
+	out := map[string]string{}
+	for _, f := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(f), "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// quoted returns the first '…'-quoted part of s.
+func quoted(s string) string {
+	_, rest, ok := strings.Cut(s, "'")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, "'")
+	return v
+}

@@ -1,0 +1,398 @@
+package parse
+
+// Cloud audit logs: AWS CloudTrail, Alibaba Cloud ActionTrail and Tencent Cloud
+// CloudAudit. The three formats descend from the same design (eventName, eventSource,
+// userIdentity, requestParameters), so their parsers share the normalization here and
+// differ only in where each provider keeps a value. The original record always stays
+// the event's Original, untouched, so that rules written against the provider's own
+// field names (public Sigma rules for CloudTrail) match as they are.
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/event"
+)
+
+func init() {
+	// Each detector requires its own provider's markers and the absence of the other
+	// two providers' markers, so at most one of them accepts a record; the order is
+	// fixed only so that the tried sequence is the same on every run.
+	for _, r := range []struct {
+		name string
+		fn   recordParser
+	}{
+		{"cloudtrail", parseCloudTrail},
+		{"actiontrail", parseActionTrail},
+		{"cloudaudit", parseCloudAudit},
+	} {
+		recordParsers[r.name] = r.fn
+		recordParserOrder = append(recordParserOrder, r.name)
+	}
+}
+
+// unwrapRecords recognises containers that hold cloud audit records and returns the
+// records inside them, each to be parsed as a record of its own:
+//
+//   - a CloudTrail log file, {"Records": [...]}, the object's only key;
+//   - an EventBridge event whose detail-type ends in " via CloudTrail" ("AWS API Call
+//     via CloudTrail", "AWS Console Sign In via CloudTrail", …): the CloudTrail record
+//     is its detail, and the envelope adds nothing the record lacks (id, account,
+//     region and time all repeat fields of the detail);
+//   - a lookup API response, {"Events": [...]} or Tencent Cloud's {"Response":
+//     {"Events": [...]}}, whose items carry the record as a JSON string in
+//     CloudTrailEvent (AWS LookupEvents) or CloudAuditEvent (CloudAudit LookUpEvents
+//     and DescribeEvents); the string is decoded, and an item whose string does not
+//     decode is passed on as it is so nothing is dropped silently;
+//   - an ActionTrail event as Simple Log Service stores it, {"__topic__":
+//     "actiontrail_audit_event", "event": "{…}"}, with the record in event as a JSON
+//     string (or an object, as some exports write it).
+//
+// ActionTrail's OSS delivery files are JSON arrays of records and CloudAudit's COS
+// and CLS deliveries are records one per line; Read already splits both.
+func unwrapRecords(rec map[string]any) ([]map[string]any, bool) {
+	if list, ok := rec["Records"].([]any); ok && len(rec) == 1 {
+		return objects(list)
+	}
+	if dt, ok := rec["detail-type"].(string); ok && strings.HasSuffix(dt, " via CloudTrail") {
+		if d, ok := rec["detail"].(map[string]any); ok {
+			return []map[string]any{d}, true
+		}
+	}
+	if recs, ok := lookupResponse(rec); ok {
+		return recs, true
+	}
+	if topic, ok := rec["__topic__"].(string); ok && strings.HasPrefix(topic, "actiontrail") {
+		switch e := rec["event"].(type) {
+		case map[string]any:
+			return []map[string]any{e}, true
+		case string:
+			if m, err := decodeObject([]byte(e)); err == nil {
+				return []map[string]any{m}, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// objects returns the items of a list when all of them are objects; a list holding
+// anything else is left whole, to become one generic event rather than lose items.
+func objects(list []any) ([]map[string]any, bool) {
+	out := make([]map[string]any, 0, len(list))
+	for _, it := range list {
+		m, ok := it.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, m)
+	}
+	return out, true
+}
+
+// lookupResponse unwraps the lookup API responses described at unwrapRecords.
+func lookupResponse(rec map[string]any) ([]map[string]any, bool) {
+	body, wrapped := rec, false
+	if r, ok := rec["Response"].(map[string]any); ok && len(rec) == 1 {
+		body, wrapped = r, true
+	}
+	list, ok := body["Events"].([]any)
+	if !ok {
+		return nil, false
+	}
+	// An empty page of Tencent Cloud's API holds no events; a bare {"Events": []} could
+	// be anything, so it stays a generic event.
+	if len(list) == 0 {
+		return nil, wrapped
+	}
+	out := make([]map[string]any, 0, len(list))
+	found := false
+	for _, it := range list {
+		item, ok := it.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		s, ok := item["CloudTrailEvent"].(string)
+		if !ok {
+			s, ok = item["CloudAuditEvent"].(string)
+		}
+		if !ok {
+			out = append(out, item)
+			continue
+		}
+		found = true
+		if m, err := decodeObject([]byte(s)); err == nil {
+			out = append(out, m)
+		} else {
+			out = append(out, item)
+		}
+	}
+	if !found {
+		return nil, false
+	}
+	return out, true
+}
+
+// Provider markers. A record belongs to a provider when it carries one of the
+// provider's markers and none of the others'.
+
+// sourceHost returns the host part of an eventSource. Most are bare host names
+// ("ec2.amazonaws.com"), but CloudAudit's older records append a path
+// ("cloudaudit.api.tencentyun.com/v2/index.php") and ActionTrail's console sign-ins
+// use a URL ("http://account.aliyun.com/login/login_aliyun.htm").
+func sourceHost(src string) string {
+	if i := strings.Index(src, "://"); i >= 0 {
+		src = src[i+3:]
+	}
+	if i := strings.IndexByte(src, '/'); i >= 0 {
+		src = src[:i]
+	}
+	return src
+}
+
+func awsMarked(rec map[string]any, host string) bool {
+	if strings.HasSuffix(host, ".amazonaws.com") {
+		return true
+	}
+	_, ok := rec["awsRegion"]
+	return ok
+}
+
+func alibabaMarked(rec map[string]any, host string) bool {
+	if strings.HasSuffix(host, ".aliyuncs.com") || strings.HasSuffix(host, ".aliyun.com") {
+		return true
+	}
+	_, ok := rec["acsRegion"]
+	return ok
+}
+
+func tencentMarked(rec map[string]any, host string) bool {
+	if strings.HasSuffix(host, ".tencentcloudapi.com") || strings.HasSuffix(host, ".api.qcloud.com") ||
+		strings.HasSuffix(host, ".api.tencentyun.com") {
+		return true
+	}
+	if _, ok := rec["eventRegion"]; ok {
+		return true
+	}
+	_, ok := obj(rec, "userIdentity")["secretId"]
+	return ok
+}
+
+// cloudFields holds what every provider's record yields, under the normalized meaning;
+// each parser fills it from its own field names and setCloud writes the fields in one
+// order, so that events of the three providers look alike.
+type cloudFields struct {
+	typ        string // the parser: id prefix and event.dataset
+	provider   string // cloud.provider
+	eventID    string
+	action     string // event.action: the API or event name
+	source     string // event.provider: the eventSource as recorded
+	service    string // cloud.service.name
+	eventType  string // the provider's eventType, for telling sign-ins apart
+	readOnly   bool   // the provider marks the call as a read
+	category   string // event.category
+	region     string
+	account    string
+	address    string // the caller's address as recorded: an IP, a service name, "Internal"
+	userAgent  string
+	userName   string
+	userID     string
+	role       string
+	identity   string // user.identity.type
+	arn        string
+	accessKey  string
+	targetName string
+	targetID   string
+	failed     bool
+	errCode    string
+	errMsg     string
+	time       time.Time
+}
+
+// Categories. The table is deliberately small: identity services are "iam", sign-ins
+// and credential issuing are "authentication", and everything else changes or reads the
+// configuration of cloud resources.
+const (
+	catIAM    = "iam"
+	catAuth   = "authentication"
+	catConfig = "configuration"
+)
+
+// setCloud writes the normalized fields. The event id is the provider's own event id,
+// prefixed with the parser name, so that a record delivered twice (the trail's file and
+// an EventBridge rule, a re-read bucket) is stored once whatever the input source;
+// without one the content hash of Event.Finish applies.
+func setCloud(ev *event.Event, f *cloudFields) {
+	if f.eventID != "" {
+		ev.ID = f.typ + ":" + f.eventID
+	}
+	ev.Time = f.time
+	ev.Set("event.kind", "event")
+	ev.Set("event.dataset", f.typ)
+	ev.Set("event.provider", f.source)
+	ev.Set("event.action", f.action)
+	ev.Set("event.category", []string{f.category})
+	ev.Set("event.type", eventTypes(f))
+	if f.failed {
+		ev.Set("event.outcome", "failure")
+	} else {
+		ev.Set("event.outcome", "success")
+	}
+	ev.Set("cloud.provider", f.provider)
+	ev.Set("cloud.account.id", f.account)
+	ev.Set("cloud.region", f.region)
+	ev.Set("cloud.service.name", f.service)
+	if f.address != "" {
+		ev.Set("source.address", f.address)
+		if looksIP(f.address) {
+			if ip, err := netip.ParseAddr(f.address); err == nil {
+				s := ip.String()
+				ev.Set("source.ip", s)
+				ev.Append("related.ip", s)
+			}
+		} else if looksHostname(f.address) {
+			ev.Set("source.domain", f.address)
+		}
+	}
+	ev.Set("user_agent.original", f.userAgent)
+	ev.Set("user.name", f.userName)
+	ev.Set("user.id", f.userID)
+	if f.role != "" {
+		ev.Set("user.roles", []string{f.role})
+	}
+	ev.Set("user.identity.type", f.identity)
+	ev.Set("user.identity.arn", f.arn)
+	ev.Set("user.access_key.id", f.accessKey)
+	ev.Set("user.target.name", f.targetName)
+	ev.Set("user.target.id", f.targetID)
+	ev.Append("related.user", f.userName)
+	ev.Append("related.user", f.targetName)
+	if f.failed {
+		ev.Set("error.code", f.errCode)
+		ev.Set("error.message", f.errMsg)
+	}
+}
+
+// eventTypes derives event.type from the category and the verb that starts the API
+// name, which all three providers use consistently (CreateUser, DescribeInstances,
+// DeleteTrail); the provider's read flag decides for verbs not in the table.
+func eventTypes(f *cloudFields) []string {
+	name := f.action
+	if f.category == catAuth {
+		if hasVerb(name, "Exit", "Logout", "Signout", "SignOut", "ConsoleSignout") {
+			return []string{"end"}
+		}
+		return []string{"start"}
+	}
+	var t string
+	switch {
+	case hasVerb(name, "Create", "Add", "Run", "Import", "Register", "Allocate", "Issue", "Upload", "Copy", "Purchase"):
+		t = "creation"
+	case hasVerb(name, "Delete", "Remove", "Terminate", "Deregister", "Release", "Destroy"):
+		t = "deletion"
+	case hasVerb(name, "Get", "Describe", "List", "Lookup", "LookUp", "Head", "Search", "Query", "Check", "Inquiry", "View", "Preview"):
+		t = "info"
+	case f.readOnly:
+		t = "info"
+	default:
+		t = "change"
+	}
+	if f.category == catIAM {
+		// ECS's iam category also says what kind of identity object the event is about.
+		if strings.Contains(name, "User") {
+			return []string{t, "user"}
+		}
+		if strings.Contains(name, "Group") {
+			return []string{t, "group"}
+		}
+	}
+	return []string{t}
+}
+
+// hasVerb reports whether name starts with one of the verbs as a whole word of a
+// CamelCase name: "ListUsers" starts with "List", "Listen" does not.
+func hasVerb(name string, verbs ...string) bool {
+	for _, v := range verbs {
+		if strings.HasPrefix(name, v) && (len(name) == len(v) || name[len(v)] >= 'A' && name[len(v)] <= 'Z') {
+			return true
+		}
+	}
+	return false
+}
+
+// looksHostname reports whether s is a plain DNS name such as "ec2.amazonaws.com",
+// which is what CloudTrail records as the source address of calls that a service makes
+// on a user's behalf.
+func looksHostname(s string) bool {
+	if len(s) > 253 || strings.IndexByte(s, '.') <= 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// str returns m[key] when it is a string.
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+// obj returns m[key] when it is an object; reading a nil map is safe.
+func obj(m map[string]any, key string) map[string]any {
+	o, _ := m[key].(map[string]any)
+	return o
+}
+
+// text returns m[key] as text when it is a string or a number: account and user ids
+// arrive as either, depending on the provider and the delivery path.
+func text(m map[string]any, key string) string {
+	switch v := m[key].(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+// firstOf returns the first non-empty string.
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// isoTime parses the ISO 8601 times of CloudTrail and ActionTrail
+// ("2026-11-28T10:00:00Z", with or without fractional seconds).
+func isoTime(s string) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC()
+	}
+	return time.Time{}
+}
+
+// firstLabel returns the first DNS label of a host: the service in "ecs.aliyuncs.com".
+func firstLabel(host string) string {
+	label, _, _ := strings.Cut(host, ".")
+	return label
+}
+
+// splitRole splits an assumed-role name "role:session" (ActionTrail's userName) or
+// "role/session" (the tail of a CloudTrail assumed-role ARN).
+func splitRole(s string, sep byte) (role, session string) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return "", s
+}

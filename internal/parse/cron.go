@@ -1,0 +1,62 @@
+package parse
+
+import (
+	"strings"
+
+	"github.com/vigilsec/vigil/internal/event"
+)
+
+func init() { programParsers["cron"] = parseCron }
+
+// parseCron understands cron and crontab messages:
+// "(root) CMD (/usr/local/bin/backup.sh)" (a job ran), "(alice) REPLACE (alice)",
+// "(root) BEGIN EDIT (root)", "(root) END EDIT (root)", "(alice) LIST (alice)",
+// "(root) RELOAD (crontabs/root)", and PAM session messages.
+func parseCron(_ *Parser, msg string, ev *event.Event) bool {
+	ev.Set("event.dataset", "cron")
+	if strings.HasPrefix(msg, "pam_unix(") {
+		return parsePAM(msg, ev)
+	}
+	if !strings.HasPrefix(msg, "(") {
+		return false
+	}
+	user, rest, found := strings.Cut(msg[1:], ") ")
+	if !found {
+		return false
+	}
+	verb, arg, _ := strings.Cut(rest, " (")
+	arg = strings.TrimSuffix(arg, ")")
+	ev.Set("user.name", user)
+	ev.Append("related.user", user)
+	switch verb {
+	case "CMD":
+		ev.Set("event.category", []string{"process"})
+		ev.Set("event.type", []string{"start"})
+		ev.Set("event.action", "cron_job")
+		setCommand(ev, arg, "", user)
+		return true
+	case "REPLACE", "BEGIN EDIT", "END EDIT", "DELETE":
+		ev.Set("event.category", []string{"configuration"})
+		ev.Set("event.type", []string{"change"})
+		ev.Set("event.action", "crontab_"+strings.ToLower(strings.ReplaceAll(verb, " ", "_")))
+		if arg != "" && arg != user {
+			ev.Set("user.target.name", arg)
+		} else {
+			ev.Set("user.target.name", user)
+		}
+		ev.Set("file.path", "/var/spool/cron/crontabs/"+user)
+		return true
+	case "LIST":
+		ev.Set("event.category", []string{"configuration"})
+		ev.Set("event.type", []string{"access"})
+		ev.Set("event.action", "crontab_list")
+		return true
+	case "RELOAD":
+		ev.Set("event.category", []string{"configuration"})
+		ev.Set("event.type", []string{"change"})
+		ev.Set("event.action", "cron_reload")
+		ev.Set("file.path", arg)
+		return true
+	}
+	return false
+}

@@ -1,0 +1,248 @@
+// Package parse turns log lines and records into normalized events: one parser per log
+// type, chosen automatically per line or record, or forced by configuration. Syslog-framed
+// lines are split into header and message first, and the message goes to the parser of
+// its program (sshd, sudo, CRON, …). Unknown lines still become events (message, host,
+// time) so keyword rules can see them.
+package parse
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/event"
+)
+
+// Options configure a Parser.
+type Options struct {
+	// Type forces every input to one type (see Types); "" detects it per line/record.
+	Type string
+	// Now is the reference time for timestamps without a year (RFC 3164) and for records
+	// without any time; default time.Now.
+	Now func() time.Time
+	// Location is the zone of timestamps that carry none; default UTC.
+	Location *time.Location
+	// Host names the host when a record names none.
+	Host string
+	// Source identifies where the input comes from; it is part of every event id.
+	Source string
+	// Reject receives input that could not become an event (it is counted either way).
+	Reject func(Rejection)
+}
+
+// Emit receives each finished event. The event is the receiver's to keep.
+type Emit func(*event.Event)
+
+// Parser parses one stream of input. It holds state across lines (auditd records of one
+// event arrive on several lines), so it is not safe for concurrent use: use one per
+// stream.
+type Parser struct {
+	opts   Options
+	header *headerParser
+	audit  *auditAssembler
+	// Counts holds the number of events per type, and "unparsed" for lines that became
+	// generic events because no parser recognised them.
+	Counts map[string]int
+	seq    int64
+}
+
+// Types lists the names that Options.Type accepts.
+func Types() []string {
+	names := []string{"syslog", "auditd", "json"}
+	for name := range programParsers {
+		names = append(names, name)
+	}
+	for name := range lineParsers {
+		names = append(names, name)
+	}
+	for name := range recordParsers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return slices.Compact(names)
+}
+
+// New returns a Parser; it fails on an unknown forced type.
+func New(opts Options) (*Parser, error) {
+	if opts.Type != "" && !slices.Contains(Types(), opts.Type) {
+		return nil, fmt.Errorf("unknown log type %q (known: %v)", opts.Type, Types())
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	return &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}}, nil
+}
+
+// Line parses one text line (without its newline). A line holding a JSON object is parsed
+// as a record.
+func (p *Parser) Line(line []byte, emit Emit) {
+	line = bytes.TrimRight(line, "\r\n")
+	if len(bytes.TrimSpace(line)) == 0 {
+		return
+	}
+	if t := p.opts.Type; t == "json" || lineLooksJSON(line) && (t == "" || recordParsers[t] != nil) {
+		if rec, err := decodeObject(line); err == nil {
+			p.Record(rec, line, emit)
+			return
+		}
+	}
+	if p.opts.Type == "auditd" || p.opts.Type == "" && isAuditLine(line) {
+		p.audit.add(p, line, emit)
+		return
+	}
+	p.textLine(string(line), emit)
+}
+
+func lineLooksJSON(line []byte) bool {
+	t := bytes.TrimSpace(line)
+	return len(t) > 1 && t[0] == '{' && t[len(t)-1] == '}'
+}
+
+// textLine handles a line that is not JSON and not auditd.
+func (p *Parser) textLine(line string, emit Emit) {
+	ev := &event.Event{Message: line}
+	forced := p.opts.Type
+	if lp, ok := lineParsers[forced]; ok {
+		p.finishText(ev, lp(p, line, ev), forced, emit)
+		return
+	}
+	if forced == "" {
+		for _, name := range lineParserOrder {
+			if lineParsers[name](p, line, ev) {
+				p.finishText(ev, true, name, emit)
+				return
+			}
+			*ev = event.Event{Message: line}
+		}
+	}
+	// Syslog framing, then the program's parser.
+	if msg, ok := p.header.parse(line, ev); ok {
+		name := forced
+		if name == "" || name == "syslog" {
+			name = programName(ev.GetString("process.name"))
+		}
+		if pp, ok := programParsers[name]; ok && pp(p, msg, ev) {
+			p.finishText(ev, true, name, emit)
+			return
+		}
+		p.finishText(ev, forced == "syslog" || forced == "", "syslog", emit)
+		return
+	}
+	p.finishText(ev, false, "", emit)
+}
+
+// finishText completes an event from a text line: type, defaults, id, count.
+func (p *Parser) finishText(ev *event.Event, parsed bool, typ string, emit Emit) {
+	if !parsed {
+		typ = "unknown"
+		p.Counts["unparsed"]++
+	}
+	ev.Type = typ
+	p.finish(ev, []byte(ev.Message), emit)
+}
+
+func (p *Parser) finish(ev *event.Event, original []byte, emit Emit) {
+	if ev.Time.IsZero() {
+		ev.Time = p.opts.Now().UTC()
+	}
+	if _, ok := ev.Get("host.name"); !ok {
+		if h := ev.GetString("host.hostname"); h != "" {
+			ev.Set("host.name", h)
+		} else if p.opts.Host != "" {
+			ev.Set("host.name", p.opts.Host)
+		}
+	}
+	p.Counts[ev.Type]++
+	p.seq++
+	// The position in the stream is part of the id: two equal lines in one second are
+	// two events, while re-reading the same stream from its start gives the same ids.
+	ev.Finish(p.opts.Source+"#"+strconv.FormatInt(p.seq, 10), original)
+	emit(ev)
+}
+
+// Flush emits events still held (an auditd event whose last record has not arrived).
+func (p *Parser) Flush(emit Emit) {
+	p.audit.flush(p, emit)
+}
+
+// Record parses one structured record (a JSON object).
+func (p *Parser) Record(rec map[string]any, raw []byte, emit Emit) {
+	forced := p.opts.Type
+	// Containers: a CloudTrail file, an EventBridge envelope, a lookup API response.
+	// They are opened for a forced record type too, which they never are themselves.
+	if forced == "" || recordParsers[forced] != nil {
+		if recs, ok := unwrapRecords(rec); ok {
+			for _, r := range recs {
+				b, _ := json.Marshal(r)
+				p.Record(r, b, emit)
+			}
+			return
+		}
+	}
+	if rp, ok := recordParsers[forced]; ok {
+		ev := &event.Event{Original: rec}
+		if !rp(p, rec, ev) {
+			ev.Type = "json"
+			p.Counts["unparsed"]++
+			p.finish(ev, raw, emit)
+			return
+		}
+		ev.Type = forced
+		p.finish(ev, raw, emit)
+		return
+	}
+	if forced == "" {
+		for _, name := range recordParserOrder {
+			ev := &event.Event{Original: rec}
+			if recordParsers[name](p, rec, ev) {
+				ev.Type = name
+				p.finish(ev, raw, emit)
+				return
+			}
+		}
+	}
+	// A JSON object of no known kind is an event with exactly its fields.
+	ev := &event.Event{Original: rec, Type: "json"}
+	ev.Time = jsonTime(rec)
+	p.finish(ev, raw, emit)
+}
+
+// jsonTime finds the time of a generic JSON event in its usual fields.
+func jsonTime(rec map[string]any) time.Time {
+	for _, k := range []string{"@timestamp", "timestamp", "time", "eventTime"} {
+		if s, ok := rec[k].(string); ok {
+			for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z07:00", "2006-01-02 15:04:05"} {
+				if t, err := time.Parse(layout, s); err == nil {
+					return t.UTC()
+				}
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// Parser tables. Each returns false when the input is not of its kind; it may have set
+// fields on ev by then, which the caller discards.
+type (
+	programParser func(p *Parser, msg string, ev *event.Event) bool
+	lineParser    func(p *Parser, line string, ev *event.Event) bool
+	recordParser  func(p *Parser, rec map[string]any, ev *event.Event) bool
+)
+
+var (
+	// programParsers parse the message of a syslog line by program name.
+	programParsers = map[string]programParser{}
+	// lineParsers parse whole lines that are not syslog-framed (web server logs).
+	lineParsers     = map[string]lineParser{}
+	lineParserOrder []string
+	// recordParsers parse JSON records.
+	recordParsers     = map[string]recordParser{}
+	recordParserOrder []string
+)
