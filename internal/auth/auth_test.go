@@ -438,7 +438,7 @@ func TestPermissionMatrix(t *testing.T) {
 			t.Errorf("admin lacks %s", p)
 		}
 	}
-	if got := auth.Roles(); !slices.Equal(got, []string{"admin", "incident_commander", "analyst", "responder", "viewer"}) {
+	if got := auth.Roles(); !slices.Equal(got, []string{"admin", "incident_commander", "analyst", "responder", "viewer", "ingest"}) {
 		t.Errorf("roles = %v", got)
 	}
 }

@@ -21,6 +21,8 @@ const (
 	PermSettingsRead  Permission = "settings:read"
 	PermSettingsWrite Permission = "settings:write"
 	PermMetricsRead   Permission = "metrics:read"
+	PermIngestWrite   Permission = "ingest:write"
+	PermIngestRead    Permission = "ingest:read"
 )
 
 // Role names.
@@ -30,6 +32,7 @@ const (
 	RoleAnalyst           = "analyst"
 	RoleResponder         = "responder"
 	RoleViewer            = "viewer"
+	RoleIngest            = "ingest"
 )
 
 // roleDefs is the permission matrix. A role's description says what the person holding
@@ -41,15 +44,17 @@ var roleDefs = []struct {
 }{
 	{RoleAdmin, "Runs the platform: users, tokens, settings; can do everything.", []Permission{
 		PermUsersRead, PermUsersWrite, PermTokensRead, PermTokensWrite, PermAuditRead,
-		PermSettingsRead, PermSettingsWrite, PermMetricsRead}},
+		PermSettingsRead, PermSettingsWrite, PermMetricsRead, PermIngestWrite, PermIngestRead}},
 	{RoleIncidentCommander, "Leads the response: owns incidents, approves containment, reads the audit log.", []Permission{
-		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead}},
+		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead}},
 	{RoleAnalyst, "Triages alerts and investigates incidents.", []Permission{
-		PermMetricsRead}},
+		PermMetricsRead, PermIngestRead}},
 	{RoleResponder, "Carries out containment and remediation actions.", []Permission{
 		PermMetricsRead}},
 	{RoleViewer, "Reads dashboards and incidents; changes nothing.", []Permission{
 		PermMetricsRead}},
+	{RoleIngest, "A machine that sends logs (agents, scripts, forwarders); can only submit events.", []Permission{
+		PermIngestWrite}},
 }
 
 // Roles lists the role names, most privileged first.

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/store"
 )
 
@@ -29,6 +30,8 @@ type Config struct {
 	Log      *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	UI       http.Handler         // serves / and /assets/; may be nil
+	Events   store.EventStore     // kept rejections are read from here
+	Ingest   *httpin.Handler      // POST /api/v1/ingest
 	Version  string
 	// SecureCookies marks session cookies Secure (set when serving TLS).
 	SecureCookies bool

@@ -16,6 +16,8 @@ import (
 
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/httpapi"
+	"github.com/vigilsec/vigil/internal/ingest"
+	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/store"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 )
@@ -23,11 +25,13 @@ import (
 const strongPW = "Tangerine-Volcano-Quartz-88"
 
 type env struct {
-	t     *testing.T
-	api   *httpapi.API
-	srv   *httptest.Server
-	svc   *auth.Service
-	store store.Store
+	t        *testing.T
+	api      *httpapi.API
+	srv      *httptest.Server
+	svc      *auth.Service
+	store    store.Store
+	events   store.EventStore
+	ingester *ingest.Ingester
 }
 
 // newEnv returns a test platform where no role requires TOTP, so tests can sign in with a
@@ -49,12 +53,20 @@ func newDefaultEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	events, err := sqlite.OpenEvents(context.Background(), st.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { events.Close() })
 	svc := auth.NewService(st, time.Now, auth.DefaultPolicy, log)
-	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: prometheus.NewRegistry(),
-		UI: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ui") }), Version: "test"})
+	reg := prometheus.NewRegistry()
+	ingester := ingest.New(events, reg, ingest.Options{MaxInFlight: 2, Wait: 50 * time.Millisecond})
+	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg,
+		UI:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ui") }),
+		Events: events, Ingest: httpin.New(ingester, time.Now), Version: "test"})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, api: api, srv: srv, svc: svc, store: st}
+	return &env{t: t, api: api, srv: srv, svc: svc, store: st, events: events, ingester: ingester}
 }
 
 // token creates an API token of role and returns its secret.

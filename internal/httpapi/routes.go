@@ -55,6 +55,8 @@ func (a *API) registerRoutes() {
 	a.add(&Route{Method: "GET", Path: "/api/v1/audit/verify", Perm: auth.PermAuditRead, Tag: "audit",
 		Summary: "Verify the audit hash chain", Response: audit.Result{}, handle: a.verifyAudit})
 
+	a.registerIngestRoutes()
+
 	a.add(&Route{Method: "GET", Path: "/api/v1/settings/security", Perm: auth.PermSettingsRead, Tag: "settings",
 		Summary: "Security settings", Response: securitySettings{}, handle: a.getSecurity})
 	a.add(&Route{Method: "PUT", Path: "/api/v1/settings/security", Perm: auth.PermSettingsWrite, Tag: "settings",

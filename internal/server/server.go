@@ -21,6 +21,8 @@ import (
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/httpapi"
+	"github.com/vigilsec/vigil/internal/ingest"
+	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 	"github.com/vigilsec/vigil/internal/version"
 	"github.com/vigilsec/vigil/internal/webui"
@@ -38,6 +40,11 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 		return err
 	}
 	defer st.Close()
+	events, err := sqlite.OpenEvents(ctx, cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer events.Close()
 
 	svc := auth.NewService(st, time.Now, auth.DefaultPolicy, log)
 	username, password, created, err := svc.Bootstrap(ctx)
@@ -55,7 +62,9 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ingester := ingest.New(events, reg, ingest.Options{})
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
+		Events: events, Ingest: httpin.New(ingester, time.Now),
 		Version: version.Version, SecureCookies: tlsConf != nil})
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -130,3 +130,43 @@ type AuditEntry struct {
 	PrevHash string
 	Hash     string
 }
+
+// EventStore keeps normalized events. It is separate from Store so that the event volume
+// (and its retention) does not contend with the platform's own state.
+type EventStore interface {
+	// Append stores events durably and returns how many were new; events whose id is
+	// already stored are duplicates (a retried delivery) and are skipped. When Append
+	// returns nil, every event is durable: acknowledging the sender is safe.
+	Append(ctx context.Context, events []StoredEvent) (inserted int, err error)
+	// Reject keeps input that could not become an event, for review; the oldest are
+	// dropped beyond a bound.
+	Reject(ctx context.Context, r []Rejection) error
+	// Rejections returns kept rejections, newest first.
+	Rejections(ctx context.Context, p Page) ([]Rejection, error)
+	// Scan calls fn for the events with Time in [from, to) in time order; zero bounds are
+	// open.
+	Scan(ctx context.Context, from, to time.Time, fn func(StoredEvent) error) error
+	// Count returns the number of stored events.
+	Count(ctx context.Context) (int64, error)
+	Close() error
+}
+
+// StoredEvent is an event as kept: its id, time, routing fields and its JSON document.
+type StoredEvent struct {
+	ID       string
+	Time     time.Time
+	Received time.Time
+	Type     string
+	Host     string
+	Source   string
+	Doc      []byte // the event's JSON (event.Event.MarshalJSON)
+}
+
+// Rejection is input that was not accepted, kept for review.
+type Rejection struct {
+	ID     int64
+	Time   time.Time
+	Source string
+	Reason string
+	Raw    []byte
+}

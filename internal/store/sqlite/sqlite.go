@@ -24,9 +24,13 @@ const FileName = "vigil.db"
 // admin CLI while serve runs) queue on SQLite's lock instead of failing half-way; reads use
 // a separate pool and never block writers thanks to WAL.
 type DB struct {
-	w *sql.DB
-	r *sql.DB
+	w   *sql.DB
+	r   *sql.DB
+	dir string
 }
+
+// Dir returns the data directory the database lives in.
+func (db *DB) Dir() string { return db.dir }
 
 var _ store.Store = (*DB)(nil)
 
@@ -56,7 +60,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{w: w, r: r}
+	db := &DB{w: w, r: r, dir: dir}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -162,14 +166,20 @@ var migrations = []string{
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	return migrate(ctx, db.w, migrations)
+}
+
+// migrate applies the migrations not yet recorded in schema_migrations, each in its own
+// transaction, and refuses a database newer than the list.
+func migrate(ctx context.Context, w *sql.DB, migrations []string) error {
+	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
 		return err
 	}
 	for i, m := range migrations {
 		version := i + 1
 		err := func() error {
-			tx, err := db.w.BeginTx(ctx, nil)
+			tx, err := w.BeginTx(ctx, nil)
 			if err != nil {
 				return err
 			}
@@ -199,7 +209,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	var newest int
-	if err := db.w.QueryRowContext(ctx, "SELECT coalesce(max(version),0) FROM schema_migrations").Scan(&newest); err != nil {
+	if err := w.QueryRowContext(ctx, "SELECT coalesce(max(version),0) FROM schema_migrations").Scan(&newest); err != nil {
 		return err
 	}
 	if newest > len(migrations) {

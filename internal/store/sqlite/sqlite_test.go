@@ -104,3 +104,47 @@ func TestConcurrentWritersAcrossHandles(t *testing.T) {
 		t.Errorf("%d audit rows, want 40", n)
 	}
 }
+
+func TestEventsConformance(t *testing.T) {
+	storetest.RunEvents(t, func(t *testing.T) store.EventStore {
+		es, err := sqlite.OpenEvents(context.Background(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { es.Close() })
+		return es
+	})
+}
+
+func TestRejectionsAreBounded(t *testing.T) {
+	es, err := sqlite.OpenEvents(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	batch := make([]store.Rejection, 1000)
+	for i := range batch {
+		batch[i] = store.Rejection{Time: time.Now(), Source: "t", Reason: "r", Raw: []byte("x")}
+	}
+	for range sqlite.MaxRejections/1000 + 2 {
+		if err := es.Reject(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	var before int64
+	for {
+		rs, err := es.Rejections(context.Background(), store.Page{Before: before, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(rs)
+		if len(rs) < 500 {
+			break
+		}
+		before = rs[len(rs)-1].ID
+	}
+	if n != sqlite.MaxRejections {
+		t.Errorf("%d rejections kept, want %d", n, sqlite.MaxRejections)
+	}
+}

@@ -5,6 +5,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,4 +257,57 @@ func testRollback(t *testing.T, st store.Store) {
 	if err := st.Ping(context.Background()); err != nil {
 		t.Errorf("Ping: %v", err)
 	}
+}
+
+// RunEvents runs the EventStore suite; open must return a new empty store for each call.
+func RunEvents(t *testing.T, open func(t *testing.T) store.EventStore) {
+	t.Run("AppendDedupScan", func(t *testing.T) {
+		es := open(t)
+		ctx := context.Background()
+		mk := func(id string, sec int) store.StoredEvent {
+			return store.StoredEvent{ID: id, Time: t0.Add(time.Duration(sec) * time.Second), Received: t0, Type: "sshd",
+				Host: "h", Source: "s", Doc: []byte(`{"id":"` + id + `"}`)}
+		}
+		n, err := es.Append(ctx, []store.StoredEvent{mk("b", 2), mk("a", 1), mk("c", 3)})
+		if err != nil || n != 3 {
+			t.Fatalf("Append = %d, %v", n, err)
+		}
+		// A retried delivery: only the new event is inserted.
+		n, err = es.Append(ctx, []store.StoredEvent{mk("a", 1), mk("d", 0)})
+		if err != nil || n != 1 {
+			t.Fatalf("Append with duplicates = %d, %v; want 1", n, err)
+		}
+		if c, err := es.Count(ctx); err != nil || c != 4 {
+			t.Errorf("Count = %d, %v", c, err)
+		}
+		var ids []string
+		err = es.Scan(ctx, t0.Add(time.Second), t0.Add(3*time.Second), func(ev store.StoredEvent) error {
+			ids = append(ids, ev.ID)
+			if string(ev.Doc) != `{"id":"`+ev.ID+`"}` || ev.Type != "sshd" {
+				t.Errorf("scanned %+v", ev)
+			}
+			return nil
+		})
+		if err != nil || strings.Join(ids, ",") != "a,b" {
+			t.Errorf("Scan [1s,3s) = %v, %v; want a,b", ids, err)
+		}
+		ids = nil
+		es.Scan(ctx, time.Time{}, time.Time{}, func(ev store.StoredEvent) error { ids = append(ids, ev.ID); return nil })
+		if strings.Join(ids, ",") != "d,a,b,c" {
+			t.Errorf("Scan all = %v", ids)
+		}
+	})
+	t.Run("Rejections", func(t *testing.T) {
+		es := open(t)
+		ctx := context.Background()
+		err := es.Reject(ctx, []store.Rejection{{Time: t0, Source: "http", Reason: "too long", Raw: []byte("xx")},
+			{Time: t0, Source: "http", Reason: "invalid JSON", Raw: []byte("{")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := es.Rejections(ctx, store.Page{Limit: 10})
+		if err != nil || len(rs) != 2 || rs[0].Reason != "invalid JSON" || string(rs[1].Raw) != "xx" {
+			t.Errorf("Rejections = %+v, %v", rs, err)
+		}
+	})
 }
