@@ -16,7 +16,7 @@ func (s *Service) BeginTOTP(ctx context.Context, id int64) (*Enrollment, error) 
 	var enr *Enrollment
 	_, err := s.modifyUser(ctx, "", "user.totp_enroll_start", id, func(_ store.Tx, u *store.User) error {
 		if u.TOTPEnabled {
-			return invalidf("two-factor authentication is already active; disable it first")
+			return Invalidf("two-factor authentication is already active; disable it first")
 		}
 		var err error
 		if enr, err = newTOTPKey(Issuer, u.Username); err != nil {
@@ -34,10 +34,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, id int64, code string) ([]str
 	var codes []string
 	_, err := s.modifyUser(ctx, "", "user.totp_enable", id, func(_ store.Tx, u *store.User) error {
 		if u.TOTPEnabled {
-			return invalidf("two-factor authentication is already active")
+			return Invalidf("two-factor authentication is already active")
 		}
 		if u.TOTPSecret == "" {
-			return invalidf("start the enrolment first")
+			return Invalidf("start the enrolment first")
 		}
 		step, ok := matchTOTP(u.TOTPSecret, code, s.now(), u.TOTPLastStep)
 		if !ok {
@@ -56,7 +56,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, id int64, code string) ([]str
 func (s *Service) DisableTOTP(ctx context.Context, id int64, code string) error {
 	_, err := s.modifyUser(ctx, "", "user.totp_disable", id, func(tx store.Tx, u *store.User) error {
 		if !u.TOTPEnabled {
-			return invalidf("two-factor authentication is not active")
+			return Invalidf("two-factor authentication is not active")
 		}
 		roles, err := totpRoles(tx)
 		if err != nil {
@@ -64,7 +64,7 @@ func (s *Service) DisableTOTP(ctx context.Context, id int64, code string) error 
 		}
 		for _, r := range roles {
 			if r == u.Role {
-				return invalidf("role %s requires two-factor authentication", u.Role)
+				return Invalidf("role %s requires two-factor authentication", u.Role)
 			}
 		}
 		if _, ok := matchTOTP(u.TOTPSecret, code, s.now(), u.TOTPLastStep); !ok {

@@ -23,6 +23,9 @@ const (
 	PermMetricsRead   Permission = "metrics:read"
 	PermIngestWrite   Permission = "ingest:write"
 	PermIngestRead    Permission = "ingest:read"
+	PermAgentsEnroll  Permission = "agents:enroll"
+	PermAgentsReport  Permission = "agents:report"
+	PermHostsRead     Permission = "hosts:read"
 )
 
 // Role names.
@@ -44,17 +47,18 @@ var roleDefs = []struct {
 }{
 	{RoleAdmin, "Runs the platform: users, tokens, settings; can do everything.", []Permission{
 		PermUsersRead, PermUsersWrite, PermTokensRead, PermTokensWrite, PermAuditRead,
-		PermSettingsRead, PermSettingsWrite, PermMetricsRead, PermIngestWrite, PermIngestRead}},
+		PermSettingsRead, PermSettingsWrite, PermMetricsRead, PermIngestWrite, PermIngestRead,
+		PermAgentsEnroll, PermAgentsReport, PermHostsRead}},
 	{RoleIncidentCommander, "Leads the response: owns incidents, approves containment, reads the audit log.", []Permission{
-		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead}},
+		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead}},
 	{RoleAnalyst, "Triages alerts and investigates incidents.", []Permission{
-		PermMetricsRead, PermIngestRead}},
+		PermMetricsRead, PermIngestRead, PermHostsRead}},
 	{RoleResponder, "Carries out containment and remediation actions.", []Permission{
-		PermMetricsRead}},
+		PermMetricsRead, PermHostsRead}},
 	{RoleViewer, "Reads dashboards and incidents; changes nothing.", []Permission{
-		PermMetricsRead}},
-	{RoleIngest, "A machine that sends logs (agents, scripts, forwarders); can only submit events.", []Permission{
-		PermIngestWrite}},
+		PermMetricsRead, PermHostsRead}},
+	{RoleIngest, "A machine that sends logs (agents, scripts, forwarders): submits events, enrols agents, reports heartbeats.", []Permission{
+		PermIngestWrite, PermAgentsEnroll, PermAgentsReport}},
 }
 
 // Roles lists the role names, most privileged first.

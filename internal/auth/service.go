@@ -37,7 +37,9 @@ func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 // Code is a stable machine-readable reason ("weak_password"), or "" for a generic one.
 func (e *invalidError) Code() string { return e.code }
 
-func invalidf(format string, args ...any) error {
+// Invalidf returns a refusal whose message is meant for the caller as is; it matches
+// ErrInvalid.
+func Invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
 }
 
@@ -135,7 +137,7 @@ func (s *Service) CreateUser(ctx context.Context, actor, username, role, passwor
 		return nil, "", err
 	}
 	if !ValidRole(role) {
-		return nil, "", invalidf("unknown role %q (roles: %v)", role, Roles())
+		return nil, "", Invalidf("unknown role %q (roles: %v)", role, Roles())
 	}
 	mustChange := password == ""
 	if mustChange {
@@ -174,11 +176,11 @@ func (s *Service) createUser(tx store.Tx, actor, username, role, password string
 
 func validUsername(name string) error {
 	if len(name) < 2 || len(name) > 64 {
-		return invalidf("user name must have 2 to 64 characters")
+		return Invalidf("user name must have 2 to 64 characters")
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {
-			return invalidf("user name may only hold letters, digits and . _ - @")
+			return Invalidf("user name may only hold letters, digits and . _ - @")
 		}
 	}
 	return nil
@@ -232,7 +234,7 @@ func (s *Service) modifyUser(ctx context.Context, actor, action string, id int64
 // sessions. The last enabled admin cannot be demoted or disabled.
 func (s *Service) UpdateUser(ctx context.Context, actor string, id int64, role *string, disabled *bool) (*store.User, error) {
 	if role != nil && !ValidRole(*role) {
-		return nil, invalidf("unknown role %q (roles: %v)", *role, Roles())
+		return nil, Invalidf("unknown role %q (roles: %v)", *role, Roles())
 	}
 	return s.modifyUser(ctx, actor, "user.update", id, func(tx store.Tx, u *store.User) error {
 		losesAdmin := u.Role == RoleAdmin && !u.Disabled &&
@@ -268,7 +270,7 @@ func (s *Service) ensureAnotherAdmin(tx store.Tx, except int64) error {
 			}
 		}
 		if len(users) < 500 {
-			return invalidf("this is the last enabled admin")
+			return Invalidf("this is the last enabled admin")
 		}
 		before = users[len(users)-1].ID
 	}
@@ -301,10 +303,10 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, current, next st
 		return err
 	}
 	if !ok {
-		return invalidf("current password is wrong")
+		return Invalidf("current password is wrong")
 	}
 	if current == next {
-		return invalidf("the new password must differ from the current one")
+		return Invalidf("the new password must differ from the current one")
 	}
 	if err := CheckStrength(next, u.Username); err != nil {
 		return err
@@ -323,7 +325,7 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, current, next st
 // SetLanguage stores a user's UI language ("" = follow the browser).
 func (s *Service) SetLanguage(ctx context.Context, id int64, lang string) (*store.User, error) {
 	if !slices.Contains([]string{"", "en", "zh-CN"}, lang) {
-		return nil, invalidf("language must be en, zh-CN or empty")
+		return nil, Invalidf("language must be en, zh-CN or empty")
 	}
 	return s.modifyUser(ctx, "", "user.set_language", id, func(_ store.Tx, u *store.User) error {
 		u.Language = lang
@@ -369,7 +371,7 @@ func totpRoles(tx store.Tx) ([]string, error) {
 func (s *Service) SetTOTPRequiredRoles(ctx context.Context, actor string, roles []string) error {
 	for _, r := range roles {
 		if !ValidRole(r) {
-			return invalidf("unknown role %q", r)
+			return Invalidf("unknown role %q", r)
 		}
 	}
 	slices.Sort(roles)

@@ -37,32 +37,42 @@ func tokenTarget(k *store.Token) string { return fmt.Sprintf("token:%d:%s", k.ID
 func (s *Service) CreateToken(ctx context.Context, actor, name, role string, ttl time.Duration) (*store.Token, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return nil, "", invalidf("token name must have 1 to 100 characters")
+		return nil, "", Invalidf("token name must have 1 to 100 characters")
 	}
 	if !ValidRole(role) {
-		return nil, "", invalidf("unknown role %q (roles: %v)", role, Roles())
+		return nil, "", Invalidf("unknown role %q (roles: %v)", role, Roles())
 	}
 	if ttl < 0 {
-		return nil, "", invalidf("expiry must not be negative")
+		return nil, "", Invalidf("expiry must not be negative")
 	}
-	secret := TokenPrefix + newSecret(32)
-	now := s.now().UTC()
-	k := &store.Token{Name: name, Role: role, Hash: HashSecret(secret), Prefix: secret[:len(TokenPrefix)+6],
-		CreatedBy: actor, CreatedAt: now}
-	if ttl > 0 {
-		k.ExpiresAt = now.Add(ttl)
-	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateToken(k); err != nil {
-			return err
-		}
-		_, err := audit.Append(tx, now, audit.Record{Actor: actor, Action: "token.create", Target: tokenTarget(k), After: ViewToken(k)})
+	var k *store.Token
+	var secret string
+	err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+		k, secret, err = IssueToken(tx, s.now(), actor, name, role, ttl)
 		return err
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return k, secret, nil
+}
+
+// IssueToken creates a token inside a caller's write transaction and audits it, for
+// changes that must create a token atomically with something else (an agent's
+// enrolment). Arguments are not validated: callers pass known-good values.
+func IssueToken(tx store.Tx, now time.Time, actor, name, role string, ttl time.Duration) (*store.Token, string, error) {
+	secret := TokenPrefix + newSecret(32)
+	now = now.UTC()
+	k := &store.Token{Name: name, Role: role, Hash: HashSecret(secret), Prefix: secret[:len(TokenPrefix)+6],
+		CreatedBy: actor, CreatedAt: now}
+	if ttl > 0 {
+		k.ExpiresAt = now.Add(ttl)
+	}
+	if err := tx.CreateToken(k); err != nil {
+		return nil, "", err
+	}
+	_, err := audit.Append(tx, now, audit.Record{Actor: actor, Action: "token.create", Target: tokenTarget(k), After: ViewToken(k)})
+	return k, secret, err
 }
 
 // ListTokens returns a page of tokens, newest first.
@@ -80,7 +90,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error
 			return err
 		}
 		if !k.RevokedAt.IsZero() {
-			return invalidf("token %d is already revoked", id)
+			return Invalidf("token %d is already revoked", id)
 		}
 		before := ViewToken(k)
 		k.RevokedAt = now

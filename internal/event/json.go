@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"strings"
 	"time"
@@ -63,4 +64,29 @@ func put(m map[string]any, key string, v any) {
 		m[head] = sub
 		m, key = sub, rest
 	}
+}
+
+// FromJSON rebuilds an event from the JSON document MarshalJSON wrote (as an agent sends
+// it, or as the store keeps it). The whole document becomes the original record, so
+// every field reads by its dotted path; id, type, time and message are restored.
+func FromJSON(doc map[string]any) (*Event, error) {
+	e := &Event{Original: doc}
+	if ev, ok := doc["event"].(map[string]any); ok {
+		e.ID, _ = ev["id"].(string)
+		e.Type, _ = ev["module"].(string)
+	}
+	if e.ID == "" {
+		return nil, errors.New("event.id is missing")
+	}
+	if len(e.ID) > 128 {
+		return nil, errors.New("event.id is longer than 128 characters")
+	}
+	ts, _ := doc["@timestamp"].(string)
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return nil, errors.New("@timestamp is missing or not RFC 3339")
+	}
+	e.Time = t.UTC()
+	e.Message, _ = doc["message"].(string)
+	return e, nil
 }

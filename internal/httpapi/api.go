@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/store"
 )
@@ -32,6 +33,7 @@ type Config struct {
 	UI       http.Handler         // serves / and /assets/; may be nil
 	Events   store.EventStore     // kept rejections are read from here
 	Ingest   *httpin.Handler      // POST /api/v1/ingest
+	Fleet    *fleet.Service       // agents: enrolment, heartbeats, hosts
 	Version  string
 	// SecureCookies marks session cookies Secure (set when serving TLS).
 	SecureCookies bool
@@ -56,6 +58,7 @@ type Route struct {
 	Public      bool
 	DuringSetup bool
 	UsersOnly   bool // self-service for people; API tokens have no account to change
+	TokensOnly  bool // for machines (agents' heartbeats); browser sessions are refused
 	Summary     string
 	Tag         string
 	Request     any // a value of the request body type, for the OpenAPI document
@@ -68,6 +71,7 @@ type Route struct {
 type principal struct {
 	Actor   string // audit actor: "user:ID:NAME" or "token:ID:NAME"
 	Role    string
+	TokenID int64          // for API tokens
 	User    *store.User    // nil for API tokens
 	Session *store.Session // nil for API tokens
 }
@@ -255,6 +259,9 @@ func (a *API) authorize(r *http.Request, rt *Route, p *principal) error {
 	if rt.UsersOnly && p.User == nil {
 		return errf(http.StatusForbidden, "forbidden", "this route is for signed-in users, not API tokens")
 	}
+	if rt.TokensOnly && p.User != nil {
+		return errf(http.StatusForbidden, "forbidden", "this route is for machines' API tokens, not signed-in users")
+	}
 	if rt.Perm != "" && !auth.Can(p.Role, rt.Perm) {
 		return errf(http.StatusForbidden, "forbidden", "role "+p.Role+" lacks permission "+string(rt.Perm))
 	}
@@ -279,7 +286,7 @@ func (a *API) authenticate(r *http.Request) (*principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &principal{Actor: tokenActor(k), Role: k.Role}, nil
+		return &principal{Actor: tokenActor(k), Role: k.Role, TokenID: k.ID}, nil
 	}
 	c, err := r.Cookie(a.cookieName())
 	if err != nil {

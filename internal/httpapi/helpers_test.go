@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/httpapi"
 	"github.com/vigilsec/vigil/internal/ingest"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
@@ -63,7 +64,7 @@ func newDefaultEnv(t *testing.T) *env {
 	ingester := ingest.New(events, reg, ingest.Options{MaxInFlight: 2, Wait: 50 * time.Millisecond})
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg,
 		UI:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ui") }),
-		Events: events, Ingest: httpin.New(ingester, time.Now), Version: "test"})
+		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Version: "test"})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, api: api, srv: srv, svc: svc, store: st, events: events, ingester: ingester}

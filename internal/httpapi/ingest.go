@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 )
 
@@ -22,7 +23,16 @@ func (a *API) ingest(w http.ResponseWriter, r *http.Request, p *principal) error
 	if a.cfg.Ingest == nil {
 		return errf(http.StatusServiceUnavailable, "unavailable", "ingestion is not enabled on this server")
 	}
-	res, err := a.cfg.Ingest.Ingest(r, p.Actor)
+	from := httpin.Sender{Actor: p.Actor}
+	if p.TokenID != 0 && a.cfg.Fleet != nil {
+		ag, err := a.cfg.Fleet.AgentFor(r.Context(), p.TokenID)
+		if err == nil {
+			from.AgentID, from.AgentHost = ag.ID, ag.Hostname
+		} else if !errors.Is(err, fleet.ErrNotAgent) {
+			return err
+		}
+	}
+	res, err := a.cfg.Ingest.Ingest(r, from)
 	var ie *httpin.Error
 	if errors.As(err, &ie) {
 		if ie.RetryAfter > 0 {

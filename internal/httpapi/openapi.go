@@ -46,6 +46,11 @@ func (a *API) OpenAPI() map[string]any {
 			}
 			op["description"] = desc
 			op["security"] = []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}}
+			if rt.TokensOnly {
+				desc += " Only for API tokens (an enrolled agent's own token), not browser sessions."
+				responses["403"] = errResp("Called from a browser session, or with a token that is not an agent's")
+				op["security"] = []any{map[string]any{"bearer": []any{}}}
+			}
 			if rt.UsersOnly {
 				desc += " Only for signed-in users (browser sessions), not API tokens."
 				responses["403"] = errResp("Called with an API token")

@@ -40,7 +40,7 @@ func TestPermissionDocIsCurrent(t *testing.T) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\n## Routes\n\n\"signed in\" means any role; \"users only\" routes refuse API tokens.\n\n")
+	b.WriteString("\n## Routes\n\n\"signed in\" means any role; \"users only\" routes refuse API tokens; \"tokens only\" routes refuse browser sessions.\n\n")
 	b.WriteString("| method | path | needs |\n|---|---|---|\n")
 	for _, rt := range e.api.Routes() {
 		need := "signed in"
@@ -52,6 +52,9 @@ func TestPermissionDocIsCurrent(t *testing.T) {
 		}
 		if rt.UsersOnly {
 			need += ", users only"
+		}
+		if rt.TokensOnly {
+			need += ", tokens only"
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %s |\n", rt.Method, rt.Path, need)
 	}

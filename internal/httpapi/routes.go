@@ -56,6 +56,7 @@ func (a *API) registerRoutes() {
 		Summary: "Verify the audit hash chain", Response: audit.Result{}, handle: a.verifyAudit})
 
 	a.registerIngestRoutes()
+	a.registerAgentRoutes()
 
 	a.add(&Route{Method: "GET", Path: "/api/v1/settings/security", Perm: auth.PermSettingsRead, Tag: "settings",
 		Summary: "Security settings", Response: securitySettings{}, handle: a.getSecurity})

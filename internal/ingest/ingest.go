@@ -6,6 +6,8 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -95,6 +97,14 @@ type Batch struct {
 	Unparsed   int
 }
 
+func namespacedID(source, id string) string {
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(id))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 // Result says what happened to a batch.
 type Result struct {
 	Stored     int // new events now durable
@@ -109,6 +119,9 @@ func (in *Ingester) Submit(ctx context.Context, b Batch) (Result, error) {
 	docs := make([]store.StoredEvent, 0, len(b.Events))
 	perType := map[string]int{}
 	for _, ev := range b.Events {
+		// Ids are namespaced by the sender: a sender can dedupe its own retries but can
+		// never claim the id of another sender's event to have it dropped.
+		ev.ID = namespacedID(b.Source, ev.ID)
 		doc, err := ev.MarshalJSON()
 		if err != nil {
 			return Result{}, fmt.Errorf("encode event %s: %w", ev.ID, err)

@@ -48,6 +48,7 @@ type Parser struct {
 	// generic events because no parser recognised them.
 	Counts map[string]int
 	seq    int64
+	pos    int64 // the caller's position of the current input, or -1 to count inputs
 }
 
 // Types lists the names that Options.Type accepts.
@@ -77,7 +78,7 @@ func New(opts Options) (*Parser, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	return &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}}, nil
+	return &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}, pos: -1}, nil
 }
 
 // Line parses one text line (without its newline). A line holding a JSON object is parsed
@@ -128,9 +129,13 @@ func (p *Parser) textLine(line string, emit Emit) {
 		if name == "" || name == "syslog" {
 			name = programName(ev.GetString("process.name"))
 		}
-		if pp, ok := programParsers[name]; ok && pp(p, msg, ev) {
-			p.finishText(ev, true, name, emit)
-			return
+		if pp, ok := programParsers[name]; ok {
+			n := len(ev.Fields)
+			if pp(p, msg, ev) {
+				p.finishText(ev, true, name, emit)
+				return
+			}
+			ev.Fields = ev.Fields[:n] // drop what the parser set before it gave up
 		}
 		p.finishText(ev, forced == "syslog" || forced == "", "syslog", emit)
 		return
@@ -160,10 +165,14 @@ func (p *Parser) finish(ev *event.Event, original []byte, emit Emit) {
 		}
 	}
 	p.Counts[ev.Type]++
-	p.seq++
 	// The position in the stream is part of the id: two equal lines in one second are
 	// two events, while re-reading the same stream from its start gives the same ids.
-	ev.Finish(p.opts.Source+"#"+strconv.FormatInt(p.seq, 10), original)
+	pos := p.pos
+	if pos < 0 {
+		p.seq++
+		pos = p.seq
+	}
+	ev.Finish(p.opts.Source+"#"+strconv.FormatInt(pos, 10), original)
 	emit(ev)
 }
 

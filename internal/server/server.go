@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/httpapi"
 	"github.com/vigilsec/vigil/internal/ingest"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
@@ -64,7 +65,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ingester := ingest.New(events, reg, ingest.Options{})
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
-		Events: events, Ingest: httpin.New(ingester, time.Now),
+		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now),
 		Version: version.Version, SecureCookies: tlsConf != nil})
 
 	ln, err := net.Listen("tcp", cfg.Listen)

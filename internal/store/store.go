@@ -64,6 +64,28 @@ type Tx interface {
 
 	GetSetting(key string) (string, error)
 	PutSetting(key, value string) error
+
+	CreateAgent(a *Agent) error
+	UpdateAgent(a *Agent) error
+	GetAgent(id int64) (*Agent, error)
+	GetAgentByToken(tokenID int64) (*Agent, error)
+	SetAgentToken(id, tokenID int64) error
+	ListAgents(p Page) ([]*Agent, error)
+}
+
+// Agent is an enrolled `vigil agent`: a host that sends its logs. TokenID is the agent's
+// own API token, issued at enrolment.
+type Agent struct {
+	ID         int64
+	Hostname   string
+	MachineID  string
+	TokenID    int64
+	Version    string
+	Inventory  string // JSON: OS, kernel, addresses, cloud instance
+	Status     string // JSON: per-source counters, spool state
+	EnrolledAt time.Time
+	LastSeen   time.Time
+	Disabled   bool
 }
 
 // Page selects a window of a list ordered by descending ID.

@@ -68,9 +68,20 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// Ingest handles one request for the caller named actor (the audit actor of its token).
-// It returns the answer to send, or an *Error.
-func (h *Handler) Ingest(r *http.Request, actor string) (*Response, error) {
+// Sender is who sends a request: the audit actor of its token and, for an enrolled
+// agent's own token, the agent.
+type Sender struct {
+	Actor     string
+	AgentID   int64
+	AgentHost string
+}
+
+// EventsType is the content type of already normalized events, one JSON document per
+// line as `vigil parse` prints them; only enrolled agents may send it.
+const EventsType = "application/vnd.vigil.events+x-ndjson"
+
+// Ingest handles one request. It returns the answer to send, or an *Error.
+func (h *Handler) Ingest(r *http.Request, from Sender) (*Response, error) {
 	release, err := h.in.Acquire(r.Context(), time.Second)
 	if errors.Is(err, ingest.ErrBusy) {
 		return nil, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: 1,
@@ -98,7 +109,17 @@ func (h *Handler) Ingest(r *http.Request, actor string) (*Response, error) {
 		sum := sha256.Sum256(body)
 		key = hex.EncodeToString(sum[:12])
 	}
-	source := "http:" + actor
+	source := "http:" + from.Actor
+	if from.AgentID != 0 {
+		source = "agent:" + strconv.FormatInt(from.AgentID, 10)
+	}
+	if mt == EventsType {
+		if from.AgentID == 0 {
+			return nil, &Error{Status: http.StatusForbidden, Code: "forbidden",
+				Message: "only an enrolled agent's own token may send normalized events"}
+		}
+		return h.ingestEvents(r, body, source, from)
+	}
 	var events []*event.Event
 	var rejections []parse.Rejection
 	opts := parse.Options{Host: q.Get("host"), Source: source + ":" + key, Now: h.now,
@@ -216,4 +237,61 @@ func head(b []byte) []byte {
 		return b[:4096]
 	}
 	return b
+}
+
+// ingestEvents stores events an agent parsed itself. Each line must be an event document
+// with event.id and @timestamp; the agent's identity is stamped on every event.
+func (h *Handler) ingestEvents(r *http.Request, body []byte, source string, from Sender) (*Response, error) {
+	var events []*event.Event
+	var rejections []parse.Rejection
+	line := 0
+	for len(body) > 0 {
+		var l []byte
+		l, body, _ = bytes.Cut(body, []byte("\n"))
+		line++
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 {
+			continue
+		}
+		ev, err := decodeEvent(l)
+		if err != nil {
+			rejections = append(rejections, parse.Rejection{Index: line, Reason: err.Error(), Raw: head(l)})
+			continue
+		}
+		ev.Set("agent.id", strconv.FormatInt(from.AgentID, 10))
+		ev.Set("agent.name", from.AgentHost)
+		if _, ok := ev.Get("host.name"); !ok {
+			ev.Set("host.name", from.AgentHost)
+		}
+		events = append(events, ev)
+	}
+	res, err := h.in.Submit(r.Context(), ingest.Batch{Kind: "agent", Source: source, Events: events, Rejections: rejections})
+	if err != nil {
+		return nil, err
+	}
+	out := &Response{Accepted: len(events), Stored: res.Stored, Duplicates: res.Duplicates, Rejected: len(rejections)}
+	for i, rj := range rejections {
+		if i == MaxRejections {
+			break
+		}
+		out.Rejections = append(out.Rejections, Rejected{Line: rj.Index, Reason: rj.Reason})
+	}
+	return out, nil
+}
+
+func decodeEvent(l []byte) (*event.Event, error) {
+	if len(l) > parse.MaxLineBytes {
+		return nil, fmt.Errorf("event larger than %d bytes", parse.MaxLineBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(l))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %v", err)
+	}
+	ev, err := event.FromJSON(doc)
+	if err != nil {
+		return nil, fmt.Errorf("not a normalized event: %v", err)
+	}
+	return ev, nil
 }

@@ -163,6 +163,19 @@ var migrations = []string{
 		key TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);`,
+	// 2: enrolled agents.
+	`CREATE TABLE agents (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		hostname TEXT NOT NULL,
+		machine_id TEXT NOT NULL,
+		token_id INTEGER NOT NULL UNIQUE REFERENCES tokens(id),
+		version TEXT NOT NULL DEFAULT '',
+		inventory TEXT NOT NULL DEFAULT '{}',
+		status TEXT NOT NULL DEFAULT '{}',
+		enrolled_at INTEGER NOT NULL,
+		last_seen INTEGER NOT NULL DEFAULT 0,
+		disabled INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

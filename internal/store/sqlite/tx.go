@@ -347,3 +347,73 @@ func (t *tx) PutSetting(key, value string) error {
 	_, err := t.exec("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", key, value)
 	return err
 }
+
+// Agents.
+
+const agentCols = "id, hostname, machine_id, token_id, version, inventory, status, enrolled_at, last_seen, disabled"
+
+func scanAgent(row interface{ Scan(...any) error }) (*store.Agent, error) {
+	var a store.Agent
+	var enrolled, seen int64
+	err := row.Scan(&a.ID, &a.Hostname, &a.MachineID, &a.TokenID, &a.Version, &a.Inventory, &a.Status, &enrolled, &seen, &a.Disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.EnrolledAt, a.LastSeen = fromNanos(enrolled), fromNanos(seen)
+	return &a, nil
+}
+
+func (t *tx) CreateAgent(a *store.Agent) error {
+	res, err := t.exec("INSERT INTO agents (hostname, machine_id, token_id, version, inventory, status, enrolled_at, last_seen, disabled) VALUES (?,?,?,?,?,?,?,?,?)",
+		a.Hostname, a.MachineID, a.TokenID, a.Version, jsonOr(a.Inventory), jsonOr(a.Status), nanos(a.EnrolledAt), nanos(a.LastSeen), a.Disabled)
+	if err != nil {
+		return err
+	}
+	a.ID, err = res.LastInsertId()
+	return err
+}
+
+func (t *tx) UpdateAgent(a *store.Agent) error {
+	return expectOne(t.exec("UPDATE agents SET hostname=?, machine_id=?, version=?, inventory=?, status=?, last_seen=?, disabled=? WHERE id=?",
+		a.Hostname, a.MachineID, a.Version, jsonOr(a.Inventory), jsonOr(a.Status), nanos(a.LastSeen), a.Disabled, a.ID))
+}
+
+func jsonOr(s string) string {
+	if s == "" {
+		return "{}"
+	}
+	return s
+}
+
+func (t *tx) GetAgent(id int64) (*store.Agent, error) {
+	return scanAgent(t.tx.QueryRowContext(t.ctx, "SELECT "+agentCols+" FROM agents WHERE id=?", id))
+}
+
+func (t *tx) GetAgentByToken(tokenID int64) (*store.Agent, error) {
+	return scanAgent(t.tx.QueryRowContext(t.ctx, "SELECT "+agentCols+" FROM agents WHERE token_id=?", tokenID))
+}
+
+func (t *tx) ListAgents(p store.Page) ([]*store.Agent, error) {
+	before, n := limit(p)
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT "+agentCols+" FROM agents WHERE id < ? ORDER BY id DESC LIMIT ?", before, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Agent
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) SetAgentToken(id, tokenID int64) error {
+	return expectOne(t.exec("UPDATE agents SET token_id=? WHERE id=?", tokenID, id))
+}
