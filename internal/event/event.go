@@ -15,7 +15,7 @@ import (
 // Field is one normalized field. Key is the full dotted ECS name ("user.name").
 type Field struct {
 	Key   string
-	Value any // string, int64, float64, bool, []string
+	Value any // string, int64, float64, bool, []string, or map[string]any for a decoded object
 }
 
 // Event is one normalized record. Parsers fill it with Set; the detection engine reads it
@@ -83,6 +83,18 @@ func (e *Event) Get(path string) (any, bool) {
 	for i := range e.Fields {
 		if e.Fields[i].Key == path {
 			return e.Fields[i].Value, true
+		}
+	}
+	// A normalized field may hold an object (a decoded JSON string of the original
+	// record): paths below it read inside.
+	for i := range e.Fields {
+		k := e.Fields[i].Key
+		if len(path) > len(k) && path[len(k)] == '.' && path[:len(k)] == k {
+			if m, ok := e.Fields[i].Value.(map[string]any); ok {
+				if v, ok := lookup(m, path[len(k)+1:]); ok {
+					return v, true
+				}
+			}
 		}
 	}
 	switch path {

@@ -121,3 +121,17 @@ func TestFinishIsStable(t *testing.T) {
 		t.Error("Finish replaced a set id")
 	}
 }
+
+func TestGetInsideObjectField(t *testing.T) {
+	var e event.Event
+	e.Set("cloudaudit.requestParameters", map[string]any{"UserData": "IyEvYmluL3No", "Placement": map[string]any{"Zone": "ap-guangzhou-3"}})
+	if v, ok := e.Get("cloudaudit.requestParameters.UserData"); !ok || v != "IyEvYmluL3No" {
+		t.Errorf("inside an object field: %v %v", v, ok)
+	}
+	if v, ok := e.Get("cloudaudit.requestParameters.Placement.Zone"); !ok || v != "ap-guangzhou-3" {
+		t.Errorf("two levels inside: %v %v", v, ok)
+	}
+	if _, ok := e.Get("cloudaudit.requestParametersX"); ok {
+		t.Error("prefix without a dot matched")
+	}
+}

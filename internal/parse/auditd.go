@@ -51,11 +51,13 @@ import (
 //     the Sigma process_creation names Image, CommandLine, User, CurrentDirectory,
 //     ProcessId and ParentProcessId. ParentImage stays unset: the audit log does not say.
 
-// auditMaxPending bounds the events held open at once; auditMaxRecords bounds one event.
-// Both keep a corrupt or hostile log from growing memory without end.
+// auditMaxPending bounds the events held open at once, auditMaxRecords the records of
+// one event and auditMaxBytes the text held open in all: a corrupt or hostile log must
+// not grow memory without end. An event over a bound goes out as it is.
 const (
 	auditMaxPending = 64
 	auditMaxRecords = 512
+	auditMaxBytes   = 8 << 20
 	// auditMaxAge is how much younger (in audit time) a record may be before an open
 	// event is taken as complete: the records of one event carry the same time.
 	auditMaxAge = 2 * time.Second
@@ -76,12 +78,14 @@ type auditPending struct {
 	time       time.Time
 	serial     int64
 	records    []auditRecord
+	bytes      int // length of the records' lines
 	hasSyscall bool
 }
 
 // auditAssembler groups records into events; see the comment at the top of this file.
 type auditAssembler struct {
 	pending []*auditPending
+	bytes   int // length of the lines held in pending
 }
 
 func newAuditAssembler() *auditAssembler { return &auditAssembler{} }
@@ -262,8 +266,7 @@ func (a *auditAssembler) add(p *Parser, line []byte, emit Emit) {
 	a.expire(p, key, t, emit)
 	if rec.typ == "EOE" {
 		if i := a.find(key); i >= 0 {
-			pe := a.pending[i]
-			a.pending = slices.Delete(a.pending, i, i+1)
+			pe := a.take(i)
 			pe.records = append(pe.records, rec)
 			a.emit(p, pe, emit)
 			return
@@ -280,22 +283,34 @@ func (a *auditAssembler) add(p *Parser, line []byte, emit Emit) {
 	i := a.find(key)
 	if i < 0 {
 		if len(a.pending) >= auditMaxPending {
-			old := a.pending[0]
-			a.pending = slices.Delete(a.pending, 0, 1)
-			a.emit(p, old, emit)
+			a.emit(p, a.take(0), emit)
 		}
 		a.pending = append(a.pending, &auditPending{key: key, time: t, serial: serial})
 		i = len(a.pending) - 1
 	}
 	pe := a.pending[i]
 	pe.records = append(pe.records, rec)
+	pe.bytes += len(rec.line)
+	a.bytes += len(rec.line)
 	if rec.typ == "SYSCALL" {
 		pe.hasSyscall = true
 	}
 	if len(pe.records) >= auditMaxRecords {
-		a.pending = slices.Delete(a.pending, i, i+1)
+		a.take(i)
 		a.emit(p, pe, emit)
 	}
+	for a.bytes > auditMaxBytes && len(a.pending) > 0 {
+		old := a.take(0)
+		a.emit(p, old, emit)
+	}
+}
+
+// take removes the open event at index i and returns it.
+func (a *auditAssembler) take(i int) *auditPending {
+	pe := a.pending[i]
+	a.pending = slices.Delete(a.pending, i, i+1)
+	a.bytes -= pe.bytes
+	return pe
 }
 
 // expire emits the open events that the arrival of a record of event key at time t
@@ -306,6 +321,7 @@ func (a *auditAssembler) expire(p *Parser, key string, t time.Time, emit Emit) {
 	for _, pe := range a.pending {
 		if pe.key != key && (!pe.hasSyscall || t.Sub(pe.time) > auditMaxAge || pe.time.Sub(t) > auditMaxAge) {
 			done = append(done, pe)
+			a.bytes -= pe.bytes
 			continue
 		}
 		kept = append(kept, pe)
@@ -329,7 +345,7 @@ func (a *auditAssembler) find(key string) int {
 // flush emits every open event, oldest first.
 func (a *auditAssembler) flush(p *Parser, emit Emit) {
 	pending := a.pending
-	a.pending = nil
+	a.pending, a.bytes = nil, 0
 	for _, pe := range pending {
 		a.emit(p, pe, emit)
 	}
@@ -449,6 +465,8 @@ func buildAuditEvent(p *Parser, pe *auditPending) *event.Event {
 		ae.main = &ae.recs[0]
 	}
 
+	// The normalized fields (up to about 45) and then the raw ones, in one allocation.
+	ev.Fields = make([]event.Field, 0, 48+len(raw.fields))
 	ev.Set("event.dataset", "auditd")
 	ev.Set("event.sequence", pe.serial)
 	ev.Set("auditd.types", types)
@@ -466,6 +484,7 @@ func buildAuditEvent(p *Parser, pe *auditPending) *event.Event {
 	auditNormalize(ev, ae)
 	// The raw keys go last and straight into Fields: they are unique already, and Set
 	// would compare every one with every field before it.
+	raw.finish()
 	ev.Fields = append(ev.Fields, raw.fields...)
 	return ev
 }
@@ -483,19 +502,58 @@ var auditContext = map[string]bool{
 // auditListTypes repeat within one event; their keys are stored as lists.
 var auditListTypes = map[string]bool{"PATH": true, "OBJ_PID": true}
 
-// auditRaw collects the auditd.<type>.<key> fields of an event.
+// auditRaw collects the auditd.<type>.<key> fields of an event. Fields are found again
+// by comparing the short type and key: an event has a few dozen of them, and a map per
+// event cost more than it saved. Past auditRawIndexed fields (a corrupt record with
+// thousands of keys) a map takes over, so the work stays linear.
 type auditRaw struct {
 	fields []event.Field
-	index  map[string]int
+	typs   []string          // the record type of each field
+	keys   []string          // the key of each field
+	index  map[[2]string]int // type and key to field index, once there are many fields
+	chunks map[int][]string  // further chunks of long EXECVE arguments, by field index
+	seen   []string          // the record types added so far
 }
 
+const auditRawIndexed = 128
+
 func newAuditRaw(n int) *auditRaw {
-	return &auditRaw{fields: make([]event.Field, 0, n), index: make(map[string]int, n)}
+	return &auditRaw{fields: make([]event.Field, 0, n), typs: make([]string, 0, n), keys: make([]string, 0, n)}
+}
+
+// find returns the index of the field of typ and key at or after from, or -1.
+func (r *auditRaw) find(typ, key string, from int) int {
+	if r.index != nil {
+		if i, ok := r.index[[2]string{typ, key}]; ok && i >= from {
+			return i
+		}
+		return -1
+	}
+	for i := from; i < len(r.keys); i++ {
+		if r.keys[i] == key && r.typs[i] == typ {
+			return i
+		}
+	}
+	return -1
+}
+
+// finish joins the chunks of long arguments to their first chunk.
+func (r *auditRaw) finish() {
+	for i, more := range r.chunks {
+		r.fields[i].Value = r.fields[i].Value.(string) + strings.Join(more, "")
+	}
 }
 
 func (r *auditRaw) add(rec *auditRec) {
 	prefix := "auditd." + auditLower(rec.typ) + "."
 	list := auditListTypes[rec.typ]
+	// The first record of a type can only repeat its own keys.
+	from := len(r.fields)
+	if slices.Contains(r.seen, rec.typ) {
+		from = 0
+	} else {
+		r.seen = append(r.seen, rec.typ)
+	}
 	for _, kv := range rec.kvs {
 		if kv.val == "" || kv.key == "" {
 			continue
@@ -507,21 +565,38 @@ func (r *auditRaw) add(rec *auditRec) {
 				key, chunk = k, true
 			}
 		}
-		name := prefix + key
-		i, seen := r.index[name]
+		i := r.find(rec.typ, key, from)
 		switch {
-		case seen && chunk:
-			r.fields[i].Value = r.fields[i].Value.(string) + kv.val
-		case seen && list:
-			l := r.fields[i].Value.([]string)
-			r.fields[i].Value = append(l, kv.val)
-		case seen:
-		case list:
-			r.index[name] = len(r.fields)
-			r.fields = append(r.fields, event.Field{Key: name, Value: []string{kv.val}})
-		default:
-			r.index[name] = len(r.fields)
-			r.fields = append(r.fields, event.Field{Key: name, Value: kv.val})
+		case i >= 0 && chunk:
+			// Joined once in finish: appending to the string would be quadratic.
+			if r.chunks == nil {
+				r.chunks = map[int][]string{}
+			}
+			r.chunks[i] = append(r.chunks[i], kv.val)
+			continue
+		case i >= 0 && list:
+			r.fields[i].Value = append(r.fields[i].Value.([]string), kv.val)
+			continue
+		case i >= 0:
+			continue
+		}
+		var v any = kv.val
+		if list {
+			v = []string{kv.val}
+		}
+		r.fields = append(r.fields, event.Field{Key: prefix + key, Value: v})
+		r.typs = append(r.typs, rec.typ)
+		r.keys = append(r.keys, key)
+		switch n := len(r.fields); {
+		case n == auditRawIndexed:
+			r.index = make(map[[2]string]int, 2*n)
+			for j := range r.keys {
+				if _, dup := r.index[[2]string{r.typs[j], r.keys[j]}]; !dup {
+					r.index[[2]string{r.typs[j], r.keys[j]}] = j
+				}
+			}
+		case n > auditRawIndexed:
+			r.index[[2]string{rec.typ, key}] = n - 1
 		}
 	}
 }
@@ -564,7 +639,11 @@ func appendAuditKVs(kvs []auditKV, typ, s string, inner bool) []auditKV {
 			s = rest
 		}
 	}
-	lastUnquoted := -1 // index in kvs of the previous value if it was a bare word
+	// lastUnquoted is the index in kvs of the previous value if it was unquoted and not
+	// decoded, lastStart where it starts in base: bare words extend it as a substring of
+	// base rather than by concatenation, which would be quadratic.
+	lastUnquoted, lastStart := -1, 0
+	base := s
 	for len(s) > 0 {
 		c := s[0]
 		if c == ' ' || c == '\t' || c == '\x1d' || c == ',' {
@@ -579,7 +658,7 @@ func appendAuditKVs(kvs []auditKV, typ, s string, inner bool) []auditKV {
 			// A word without '=': in user-space messages it continues the previous
 			// unquoted value ("op=adding user"); elsewhere it is noise.
 			if inner && lastUnquoted >= 0 && lastUnquoted == len(kvs)-1 {
-				kvs[lastUnquoted].val += " " + s[:end]
+				kvs[lastUnquoted].val = base[lastStart : len(base)-len(s)+end]
 			}
 			s = s[end:]
 			continue
@@ -587,43 +666,41 @@ func appendAuditKVs(kvs []auditKV, typ, s string, inner bool) []auditKV {
 		key := s[:end]
 		s = s[end+1:]
 		var val string
-		quoted := false
 		switch {
 		case len(s) > 0 && s[0] == '"':
-			val, s = cutQuoted(s[1:], '"')
-			quoted = true
+			val, s = auditCutQuoted(s[1:], '"')
 		case len(s) > 0 && s[0] == '\'':
 			var innerMsg string
-			innerMsg, s = cutQuoted(s[1:], '\'')
+			innerMsg, s = auditCutQuoted(s[1:], '\'')
 			if key == "msg" {
 				kvs = appendAuditKVs(kvs, typ, innerMsg, true)
 				lastUnquoted = -1
 				continue
 			}
-			val, quoted = innerMsg, true
+			val = innerMsg
 		case len(s) > 0 && s[0] == '{':
 			i := strings.IndexByte(s, '}')
 			if i < 0 {
 				i = len(s) - 1
 			}
 			val, s = s[:i+1], s[i+1:]
-			quoted = true
 		default:
 			i := 0
 			for i < len(s) && s[i] != ' ' && s[i] != '\x1d' && s[i] != '\t' {
 				i++
 			}
-			val, s = s[:i], s[i:]
-		}
-		if !quoted {
-			val = auditDecode(typ, key, val)
+			start := len(base) - len(s)
+			raw := s[:i]
+			val, s = auditDecode(typ, key, raw), s[i:]
+			kvs = append(kvs, auditKV{key: key, val: val})
+			lastUnquoted, lastStart = -1, start
+			if val == raw {
+				lastUnquoted = len(kvs) - 1
+			}
+			continue
 		}
 		kvs = append(kvs, auditKV{key: key, val: val})
-		if quoted {
-			lastUnquoted = -1
-		} else {
-			lastUnquoted = len(kvs) - 1
-		}
+		lastUnquoted = -1
 	}
 	return kvs
 }
@@ -643,9 +720,9 @@ func appendAVC(kvs []auditKV, s string) []auditKV {
 	return kvs
 }
 
-// cutQuoted returns the text up to the closing quote and what follows it; an
+// auditCutQuoted returns the text up to the closing quote and what follows it; an
 // unterminated value runs to the end.
-func cutQuoted(s string, q byte) (string, string) {
+func auditCutQuoted(s string, q byte) (string, string) {
 	i := strings.IndexByte(s, q)
 	if i < 0 {
 		return s, ""
@@ -668,7 +745,7 @@ var auditEncoded = map[string]bool{
 // encoded. proctitle separates the arguments with NULs, which become spaces; several
 // rule keys are joined by 0x01, which becomes a comma.
 func auditDecode(typ, key, val string) string {
-	if !auditEncodedKey(typ, key) || !isUpperHex(val) {
+	if !auditEncodedKey(typ, key) || !auditIsHex(val) {
 		return val
 	}
 	b, err := hex.DecodeString(val)
@@ -710,7 +787,7 @@ func auditEncodedKey(typ, key string) bool {
 	return true
 }
 
-func isUpperHex(s string) bool {
+func auditIsHex(s string) bool {
 	if len(s) < 2 || len(s)%2 != 0 {
 		return false
 	}
@@ -758,9 +835,13 @@ func auditArgs(ae *auditEvent) (args []string, argc int64) {
 	if maxN < 0 {
 		return nil, argc
 	}
-	args = make([]string, maxN+1)
+	pieces := make([][]string, maxN+1)
 	for _, pt := range parts {
-		args[pt.n] += pt.val
+		pieces[pt.n] = append(pieces[pt.n], pt.val)
+	}
+	args = make([]string, maxN+1)
+	for i, p := range pieces {
+		args[i] = strings.Join(p, "")
 	}
 	return args, argc
 }
@@ -782,7 +863,7 @@ const (
 	whoGroup                   // the group being managed: group.*
 )
 
-func ac(category, typ, action string, who auditWho) auditClass {
+func auditClassOf(category, typ, action string, who auditWho) auditClass {
 	c := auditClass{action: action, who: who}
 	if category != "" {
 		c.category = strings.Split(category, ",")
@@ -796,75 +877,75 @@ func ac(category, typ, action string, who auditWho) auditClass {
 // auditClasses classifies the main record types. Types not listed get no category and
 // the type's name as action ("crypto-key-user").
 var auditClasses = map[string]auditClass{
-	"USER_AUTH":            ac("authentication", "start", "authenticated", whoAuth),
-	"USER_ACCT":            ac("authentication", "info", "was-authorized", whoAuth),
-	"USER_LOGIN":           ac("authentication", "start", "logged-in", whoAuth),
-	"USER_LOGOUT":          ac("authentication", "end", "logged-out", whoAuth),
-	"USER_ERR":             ac("authentication", "info", "user-error", whoAuth),
-	"GRP_AUTH":             ac("authentication", "start", "authenticated-to-group", whoAuth),
-	"CRED_ACQ":             ac("authentication", "info", "acquired-credentials", whoAuth),
-	"CRED_DISP":            ac("authentication", "info", "disposed-credentials", whoAuth),
-	"CRED_REFR":            ac("authentication", "info", "refreshed-credentials", whoAuth),
-	"USER_START":           ac("session", "start", "started-session", whoAuth),
-	"USER_END":             ac("session", "end", "ended-session", whoAuth),
-	"ANOM_LOGIN_FAILURES":  ac("authentication", "info", "failed-log-in-too-many-times", whoAuth),
-	"ANOM_LOGIN_TIME":      ac("authentication", "info", "attempted-log-in-during-unusual-hour", whoAuth),
-	"ANOM_LOGIN_SESSIONS":  ac("authentication", "info", "opened-too-many-sessions", whoAuth),
-	"ANOM_LOGIN_ACCT":      ac("authentication", "info", "attempted-log-in-to-watched-account", whoAuth),
-	"ANOM_LOGIN_LOCATION":  ac("authentication", "info", "attempted-log-in-from-unusual-place", whoAuth),
-	"ANOM_LOGIN_SERVICE":   ac("authentication", "info", "service-account-attempted-log-in", whoAuth),
-	"ADD_USER":             ac("iam", "user,creation", "added-user-account", whoUser),
-	"DEL_USER":             ac("iam", "user,deletion", "deleted-user-account", whoUser),
-	"USER_MGMT":            ac("iam", "user,change", "modified-user-account", whoUser),
-	"USER_CHAUTHTOK":       ac("iam", "user,change", "changed-password", whoUser),
-	"ACCT_LOCK":            ac("iam", "user,change", "locked-account", whoUser),
-	"ACCT_UNLOCK":          ac("iam", "user,change", "unlocked-account", whoUser),
-	"CHUSER_ID":            ac("iam", "user,change", "changed-user-id", whoUser),
-	"ROLE_ASSIGN":          ac("iam", "user,change", "assigned-user-role-to", whoUser),
-	"ROLE_REMOVE":          ac("iam", "user,change", "removed-user-role-from", whoUser),
-	"ANOM_ADD_ACCT":        ac("iam", "user,creation", "added-user-account", whoUser),
-	"ANOM_DEL_ACCT":        ac("iam", "user,deletion", "deleted-user-account", whoUser),
-	"ANOM_MOD_ACCT":        ac("iam", "user,change", "modified-user-account", whoUser),
-	"ADD_GROUP":            ac("iam", "group,creation", "added-group-account", whoGroup),
-	"DEL_GROUP":            ac("iam", "group,deletion", "deleted-group-account", whoGroup),
-	"GRP_MGMT":             ac("iam", "group,change", "modified-group-account", whoGroup),
-	"GRP_CHAUTHTOK":        ac("iam", "group,change", "changed-group-password", whoGroup),
-	"CHGRP_ID":             ac("iam", "group,change", "changed-group", whoGroup),
-	"USER_CMD":             ac("process", "start", "ran-command", whoProcess),
-	"SERVICE_START":        ac("process", "start", "started-service", whoProcess),
-	"SERVICE_STOP":         ac("process", "end", "stopped-service", whoProcess),
-	"SYSTEM_BOOT":          ac("host", "start", "booted-system", whoProcess),
-	"SYSTEM_SHUTDOWN":      ac("host", "end", "shutdown-system", whoProcess),
-	"SYSTEM_RUNLEVEL":      ac("host", "change", "changed-to-runlevel", whoProcess),
-	"DAEMON_START":         ac("process", "start", "started-audit", whoProcess),
-	"DAEMON_END":           ac("process", "end", "stopped-audit", whoProcess),
-	"DAEMON_ABORT":         ac("process", "end", "aborted-audit", whoProcess),
-	"DAEMON_CONFIG":        ac("configuration", "change", "changed-audit-daemon-configuration", whoProcess),
-	"DAEMON_RECONFIG":      ac("configuration", "change", "reconfigured-audit", whoProcess),
-	"DAEMON_ROTATE":        ac("process", "change", "rotated-audit-logs", whoProcess),
-	"DAEMON_RESUME":        ac("process", "change", "resumed-audit-logging", whoProcess),
-	"DAEMON_ACCEPT":        ac("network", "connection,start", "accepted-audit-connection", whoProcess),
-	"DAEMON_CLOSE":         ac("network", "connection,end", "closed-audit-connection", whoProcess),
-	"DAEMON_ERR":           ac("process", "info", "audit-daemon-error", whoProcess),
-	"CONFIG_CHANGE":        ac("configuration", "change", "changed-audit-configuration", whoProcess),
-	"USYS_CONFIG":          ac("configuration", "change", "changed-configuration", whoProcess),
-	"NETFILTER_CFG":        ac("configuration", "change", "changed-firewall-configuration", whoProcess),
-	"FEATURE_CHANGE":       ac("configuration", "change", "changed-audit-feature", whoProcess),
-	"MAC_POLICY_LOAD":      ac("configuration", "change", "loaded-selinux-policy", whoProcess),
-	"USER_MAC_POLICY_LOAD": ac("configuration", "change", "loaded-selinux-policy", whoProcess),
-	"MAC_STATUS":           ac("configuration", "change", "changed-selinux-enforcement", whoProcess),
-	"MAC_CONFIG_CHANGE":    ac("configuration", "change", "changed-selinux-boolean", whoProcess),
-	"SOFTWARE_UPDATE":      ac("package", "change", "package-updated", whoProcess),
-	"ANOM_PROMISCUOUS":     ac("host", "change", "changed-promiscuous-mode-on-device", whoProcess),
-	"ANOM_ABEND":           ac("process", "end", "crashed-program", whoProcess),
-	"ANOM_LINK":            ac("file", "access", "used-suspicious-link", whoProcess),
-	"ANOM_CREAT":           ac("file", "creation", "created-file-anomalously", whoProcess),
-	"ANOM_EXEC":            ac("process", "start", "executed-anomalous-file", whoProcess),
-	"ANOM_ROOT_TRANS":      ac("process", "change", "became-root", whoProcess),
-	"SECCOMP":              ac("process", "info", "violated-seccomp-policy", whoProcess),
-	"KERN_MODULE":          ac("driver", "change", "changed-kernel-module", whoProcess),
-	"TTY":                  ac("process", "info", "typed", whoProcess),
-	"USER_TTY":             ac("process", "info", "typed", whoProcess),
+	"USER_AUTH":            auditClassOf("authentication", "start", "authenticated", whoAuth),
+	"USER_ACCT":            auditClassOf("authentication", "info", "was-authorized", whoAuth),
+	"USER_LOGIN":           auditClassOf("authentication", "start", "logged-in", whoAuth),
+	"USER_LOGOUT":          auditClassOf("authentication", "end", "logged-out", whoAuth),
+	"USER_ERR":             auditClassOf("authentication", "info", "user-error", whoAuth),
+	"GRP_AUTH":             auditClassOf("authentication", "start", "authenticated-to-group", whoAuth),
+	"CRED_ACQ":             auditClassOf("authentication", "info", "acquired-credentials", whoAuth),
+	"CRED_DISP":            auditClassOf("authentication", "info", "disposed-credentials", whoAuth),
+	"CRED_REFR":            auditClassOf("authentication", "info", "refreshed-credentials", whoAuth),
+	"USER_START":           auditClassOf("session", "start", "started-session", whoAuth),
+	"USER_END":             auditClassOf("session", "end", "ended-session", whoAuth),
+	"ANOM_LOGIN_FAILURES":  auditClassOf("authentication", "info", "failed-log-in-too-many-times", whoAuth),
+	"ANOM_LOGIN_TIME":      auditClassOf("authentication", "info", "attempted-log-in-during-unusual-hour", whoAuth),
+	"ANOM_LOGIN_SESSIONS":  auditClassOf("authentication", "info", "opened-too-many-sessions", whoAuth),
+	"ANOM_LOGIN_ACCT":      auditClassOf("authentication", "info", "attempted-log-in-to-watched-account", whoAuth),
+	"ANOM_LOGIN_LOCATION":  auditClassOf("authentication", "info", "attempted-log-in-from-unusual-place", whoAuth),
+	"ANOM_LOGIN_SERVICE":   auditClassOf("authentication", "info", "service-account-attempted-log-in", whoAuth),
+	"ADD_USER":             auditClassOf("iam", "user,creation", "added-user-account", whoUser),
+	"DEL_USER":             auditClassOf("iam", "user,deletion", "deleted-user-account", whoUser),
+	"USER_MGMT":            auditClassOf("iam", "user,change", "modified-user-account", whoUser),
+	"USER_CHAUTHTOK":       auditClassOf("iam", "user,change", "changed-password", whoUser),
+	"ACCT_LOCK":            auditClassOf("iam", "user,change", "locked-account", whoUser),
+	"ACCT_UNLOCK":          auditClassOf("iam", "user,change", "unlocked-account", whoUser),
+	"CHUSER_ID":            auditClassOf("iam", "user,change", "changed-user-id", whoUser),
+	"ROLE_ASSIGN":          auditClassOf("iam", "user,change", "assigned-user-role-to", whoUser),
+	"ROLE_REMOVE":          auditClassOf("iam", "user,change", "removed-user-role-from", whoUser),
+	"ANOM_ADD_ACCT":        auditClassOf("iam", "user,creation", "added-user-account", whoUser),
+	"ANOM_DEL_ACCT":        auditClassOf("iam", "user,deletion", "deleted-user-account", whoUser),
+	"ANOM_MOD_ACCT":        auditClassOf("iam", "user,change", "modified-user-account", whoUser),
+	"ADD_GROUP":            auditClassOf("iam", "group,creation", "added-group-account", whoGroup),
+	"DEL_GROUP":            auditClassOf("iam", "group,deletion", "deleted-group-account", whoGroup),
+	"GRP_MGMT":             auditClassOf("iam", "group,change", "modified-group-account", whoGroup),
+	"GRP_CHAUTHTOK":        auditClassOf("iam", "group,change", "changed-group-password", whoGroup),
+	"CHGRP_ID":             auditClassOf("iam", "group,change", "changed-group", whoGroup),
+	"USER_CMD":             auditClassOf("process", "start", "ran-command", whoProcess),
+	"SERVICE_START":        auditClassOf("process", "start", "started-service", whoProcess),
+	"SERVICE_STOP":         auditClassOf("process", "end", "stopped-service", whoProcess),
+	"SYSTEM_BOOT":          auditClassOf("host", "start", "booted-system", whoProcess),
+	"SYSTEM_SHUTDOWN":      auditClassOf("host", "end", "shutdown-system", whoProcess),
+	"SYSTEM_RUNLEVEL":      auditClassOf("host", "change", "changed-to-runlevel", whoProcess),
+	"DAEMON_START":         auditClassOf("process", "start", "started-audit", whoProcess),
+	"DAEMON_END":           auditClassOf("process", "end", "stopped-audit", whoProcess),
+	"DAEMON_ABORT":         auditClassOf("process", "end", "aborted-audit", whoProcess),
+	"DAEMON_CONFIG":        auditClassOf("configuration", "change", "changed-audit-daemon-configuration", whoProcess),
+	"DAEMON_RECONFIG":      auditClassOf("configuration", "change", "reconfigured-audit", whoProcess),
+	"DAEMON_ROTATE":        auditClassOf("process", "change", "rotated-audit-logs", whoProcess),
+	"DAEMON_RESUME":        auditClassOf("process", "change", "resumed-audit-logging", whoProcess),
+	"DAEMON_ACCEPT":        auditClassOf("network", "connection,start", "accepted-audit-connection", whoProcess),
+	"DAEMON_CLOSE":         auditClassOf("network", "connection,end", "closed-audit-connection", whoProcess),
+	"DAEMON_ERR":           auditClassOf("process", "info", "audit-daemon-error", whoProcess),
+	"CONFIG_CHANGE":        auditClassOf("configuration", "change", "changed-audit-configuration", whoProcess),
+	"USYS_CONFIG":          auditClassOf("configuration", "change", "changed-configuration", whoProcess),
+	"NETFILTER_CFG":        auditClassOf("configuration", "change", "changed-firewall-configuration", whoProcess),
+	"FEATURE_CHANGE":       auditClassOf("configuration", "change", "changed-audit-feature", whoProcess),
+	"MAC_POLICY_LOAD":      auditClassOf("configuration", "change", "loaded-selinux-policy", whoProcess),
+	"USER_MAC_POLICY_LOAD": auditClassOf("configuration", "change", "loaded-selinux-policy", whoProcess),
+	"MAC_STATUS":           auditClassOf("configuration", "change", "changed-selinux-enforcement", whoProcess),
+	"MAC_CONFIG_CHANGE":    auditClassOf("configuration", "change", "changed-selinux-boolean", whoProcess),
+	"SOFTWARE_UPDATE":      auditClassOf("package", "change", "package-updated", whoProcess),
+	"ANOM_PROMISCUOUS":     auditClassOf("host", "change", "changed-promiscuous-mode-on-device", whoProcess),
+	"ANOM_ABEND":           auditClassOf("process", "end", "crashed-program", whoProcess),
+	"ANOM_LINK":            auditClassOf("file", "access", "used-suspicious-link", whoProcess),
+	"ANOM_CREAT":           auditClassOf("file", "creation", "created-file-anomalously", whoProcess),
+	"ANOM_EXEC":            auditClassOf("process", "start", "executed-anomalous-file", whoProcess),
+	"ANOM_ROOT_TRANS":      auditClassOf("process", "change", "became-root", whoProcess),
+	"SECCOMP":              auditClassOf("process", "info", "violated-seccomp-policy", whoProcess),
+	"KERN_MODULE":          auditClassOf("driver", "change", "changed-kernel-module", whoProcess),
+	"TTY":                  auditClassOf("process", "info", "typed", whoProcess),
+	"USER_TTY":             auditClassOf("process", "info", "typed", whoProcess),
 }
 
 // auditSyscallClasses classifies SYSCALL events by the call's name.
@@ -872,7 +953,7 @@ var auditSyscallClasses = func() map[string]auditClass {
 	m := map[string]auditClass{}
 	set := func(names, category, typ, action string) {
 		for _, n := range strings.Split(names, ",") {
-			m[n] = ac(category, typ, action, whoProcess)
+			m[n] = auditClassOf(category, typ, action, whoProcess)
 		}
 	}
 	set("execve,execveat", "process", "start", "executed")
@@ -1010,10 +1091,10 @@ func auditNormalize(ev *event.Event, ae *auditEvent) {
 	} else if name := main.get("name"); main.typ == "AVC" && strings.HasPrefix(name, "/") {
 		ev.Set("file.path", name) // AppArmor names the whole path (SELinux only the base name)
 	}
-	if addr := auditValue(main.get("addr")); addr != "" && looksIP(addr) {
+	if addr := auditValue(main.get("addr")); addr != "" && nfValidIP(addr) {
 		port := auditInt(main.get("rport"))
 		setSource(ev, addr, max(port, 0))
-		if h := auditValue(main.get("hostname")); h != "" && h != addr && !looksIP(h) {
+		if h := auditValue(main.get("hostname")); h != "" && h != addr && !nfValidIP(h) {
 			ev.Set("source.domain", h)
 		}
 	}
@@ -1023,12 +1104,19 @@ func auditNormalize(ev *event.Event, ae *auditEvent) {
 	if unit := main.get("unit"); unit != "" && (main.typ == "SERVICE_START" || main.typ == "SERVICE_STOP") {
 		ev.Set("service.name", unit)
 	}
+	var tags []string
 	for _, r := range ae.recs {
 		if k := auditValue(r.get("key")); k != "" {
-			for _, k := range strings.Split(k, ",") {
-				ev.Append("tags", k)
+			for k := range strings.SplitSeq(k, ",") {
+				// Rule keys are few (the kernel allows 256 bytes); bound them anyway.
+				if k != "" && len(tags) < 64 && !slices.Contains(tags, k) {
+					tags = append(tags, k)
+				}
 			}
 		}
+	}
+	if len(tags) > 0 {
+		ev.Set("tags", tags)
 	}
 
 	// Sigma's process_creation names, for execve events only.

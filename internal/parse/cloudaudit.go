@@ -71,6 +71,16 @@ func parseCloudAudit(_ *Parser, rec map[string]any, ev *event.Event) bool {
 		f.category = catConfig
 	}
 	setCloud(ev, &f)
+	// CloudAudit usually carries requestParameters and responseElements as JSON text.
+	// Their decoded objects are normalized fields, so rules can match paths inside them
+	// (cloudaudit.requestParameters.UserData) while the original record stays as sent.
+	for _, k := range []string{"requestParameters", "responseElements"} {
+		if s, ok := rec[k].(string); ok && strings.HasPrefix(s, "{") {
+			if m, err := decodeObject([]byte(s)); err == nil {
+				ev.Set("cloudaudit."+k, m)
+			}
+		}
+	}
 	return true
 }
 

@@ -57,7 +57,7 @@ func jsonDocument(br *bufio.Reader) bool {
 		return false
 	}
 	if head[0] == '[' {
-		return true
+		return jsonArrayStart(head)
 	}
 	if head[0] != '{' {
 		return false
@@ -66,41 +66,186 @@ func jsonDocument(br *bufio.Reader) bool {
 	return !json.Valid(bytes.TrimSpace(first))
 }
 
+// jsonArrayStart tells a JSON array from text lines that start with '[' (Apache's error
+// log "[Sat Nov 28 …] [core:error]", dmesg's "[  123.456789] …"): its first line is "["
+// alone, a whole JSON value, or '[' followed by an object, an array or a string.
+func jsonArrayStart(head []byte) bool {
+	first, _, _ := bytes.Cut(head, []byte("\n"))
+	first = bytes.TrimSpace(first)
+	if len(first) == 1 || json.Valid(first) {
+		return true
+	}
+	rest := bytes.TrimLeft(first[1:], " \t")
+	return len(rest) > 0 && (rest[0] == '{' || rest[0] == '[' || rest[0] == '"')
+}
+
+// readJSON streams JSON documents: each top-level object is a record, each top-level
+// array a list of records, and the Records array of a CloudTrail file is read one record
+// at a time, so a trail file of any size is parsed in bounded memory. Every record is
+// decoded once.
 func readJSON(br *bufio.Reader, p *Parser, emit Emit) error {
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
-	index := 0
+	r := &jsonReader{dec: dec, p: p, emit: emit}
 	for {
 		off := dec.InputOffset()
-		index++
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
+		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			var syn *json.SyntaxError
-			if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
-				rest, _ := io.ReadAll(io.LimitReader(dec.Buffered(), 4096))
-				p.reject(Rejection{Index: index, Offset: off, Reason: "invalid JSON: " + err.Error(), Raw: rest})
-				return nil
+			return r.broken(off, err)
+		}
+		switch tok {
+		case json.Delim('['):
+			for dec.More() {
+				if err := r.record(); err != nil {
+					return r.broken(dec.InputOffset(), err)
+				}
 			}
+			if _, err := dec.Token(); err != nil {
+				return r.broken(dec.InputOffset(), err)
+			}
+		case json.Delim('{'):
+			if err := r.object(off); err != nil {
+				return r.broken(off, err)
+			}
+		default:
+			r.index++
+			p.reject(Rejection{Index: r.index, Offset: off, Reason: "JSON value is not an object", Raw: []byte(fmt.Sprint(tok))})
+		}
+	}
+}
+
+type jsonReader struct {
+	dec   *json.Decoder
+	p     *Parser
+	emit  Emit
+	index int
+}
+
+// broken rejects the rest of a stream after a syntax error: JSON cannot be resynchronised.
+// A read error (not a syntax error) is returned to the caller.
+func (r *jsonReader) broken(off int64, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		rest, _ := io.ReadAll(io.LimitReader(r.dec.Buffered(), 4096))
+		r.p.reject(Rejection{Index: r.index + 1, Offset: off, Reason: "invalid JSON: " + err.Error(), Raw: rest})
+		return nil
+	}
+	return err
+}
+
+// record decodes the next value of an array as one record.
+func (r *jsonReader) record() error {
+	off := r.dec.InputOffset()
+	r.index++
+	var v any
+	if err := r.dec.Decode(&v); err != nil {
+		return err
+	}
+	r.value(v, off)
+	return nil
+}
+
+func (r *jsonReader) value(v any, off int64) {
+	if size := r.dec.InputOffset() - off; size > MaxLineBytes {
+		r.p.reject(Rejection{Index: r.index, Offset: off, Reason: fmt.Sprintf("record larger than %d bytes", MaxLineBytes)})
+		return
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		b, _ := json.Marshal(v)
+		r.p.reject(Rejection{Index: r.index, Offset: off, Reason: "JSON record is not an object", Raw: head(b)})
+		return
+	}
+	r.p.Record(normalizeNumbers(m).(map[string]any), nil, r.emit)
+}
+
+// object reads a top-level object whose '{' was consumed. A "Records" array as its
+// first key is streamed record by record (a CloudTrail file); any other object is one
+// record.
+func (r *jsonReader) object(off int64) error {
+	obj := map[string]any{}
+	streamed := false
+	for r.dec.More() {
+		keyTok, err := r.dec.Token()
+		if err != nil {
 			return err
 		}
-		if len(raw) > 0 && raw[0] == '[' {
-			var items []json.RawMessage
-			if err := json.Unmarshal(raw, &items); err != nil {
-				p.reject(Rejection{Index: index, Offset: off, Reason: "invalid JSON array: " + err.Error(), Raw: head(raw)})
+		key, _ := keyTok.(string)
+		if key == "Records" && len(obj) == 0 && !streamed {
+			tok, err := r.dec.Token()
+			if err != nil {
+				return err
+			}
+			if tok == json.Delim('[') {
+				for r.dec.More() {
+					if err := r.record(); err != nil {
+						return err
+					}
+				}
+				if _, err := r.dec.Token(); err != nil {
+					return err
+				}
+				streamed = true
 				continue
 			}
-			for i, it := range items {
-				p.rawRecord(it, index+i, off, emit)
+			v, err := r.finishValue(tok)
+			if err != nil {
+				return err
 			}
-			index += len(items) - 1
+			obj[key] = v
 			continue
 		}
-		p.rawRecord(raw, index, off, emit)
+		var v any
+		if err := r.dec.Decode(&v); err != nil {
+			return err
+		}
+		obj[key] = v
 	}
+	if _, err := r.dec.Token(); err != nil {
+		return err
+	}
+	if streamed {
+		return nil // a trail file's other keys (none in practice) are not records
+	}
+	r.index++
+	r.value(obj, off)
+	return nil
+}
+
+// finishValue completes a value whose first token was already read.
+func (r *jsonReader) finishValue(tok json.Token) (any, error) {
+	switch tok {
+	case json.Delim('{'):
+		m := map[string]any{}
+		for r.dec.More() {
+			k, err := r.dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			var v any
+			if err := r.dec.Decode(&v); err != nil {
+				return nil, err
+			}
+			m[k.(string)] = v
+		}
+		_, err := r.dec.Token()
+		return m, err
+	case json.Delim('['):
+		var list []any
+		for r.dec.More() {
+			var v any
+			if err := r.dec.Decode(&v); err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		_, err := r.dec.Token()
+		return list, err
+	}
+	return tok, nil
 }
 
 // rawRecord decodes one JSON value and parses it as a record.

@@ -167,6 +167,11 @@ func (p *Parser) finish(ev *event.Event, original []byte, emit Emit) {
 	p.Counts[ev.Type]++
 	// The position in the stream is part of the id: two equal lines in one second are
 	// two events, while re-reading the same stream from its start gives the same ids.
+	if ev.ID == "" && original == nil && ev.Original != nil {
+		// Records parsed from a stream come without their bytes; only an id derived
+		// from the content needs them.
+		original, _ = json.Marshal(ev.Original)
+	}
 	pos := p.pos
 	if pos < 0 {
 		p.seq++
@@ -189,8 +194,7 @@ func (p *Parser) Record(rec map[string]any, raw []byte, emit Emit) {
 	if forced == "" || recordParsers[forced] != nil {
 		if recs, ok := unwrapRecords(rec); ok {
 			for _, r := range recs {
-				b, _ := json.Marshal(r)
-				p.Record(r, b, emit)
+				p.Record(r, nil, emit)
 			}
 			return
 		}

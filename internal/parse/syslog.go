@@ -32,7 +32,7 @@ func newHeaderParser(opts Options) *headerParser {
 func (h *headerParser) machine3164(year int) syslog.Machine {
 	if h.bsd == nil || h.bsdYear != year {
 		h.bsd = rfc3164.NewParser(rfc3164.WithOptionalPriority(), rfc3164.WithRFC3339(), rfc3164.WithSecondFractions(),
-			rfc3164.WithYear(rfc3164.Year{YYYY: year}), rfc3164.WithTimezone(h.opts.Location))
+			rfc3164.WithYear(rfc3164.Year{YYYY: year}), rfc3164.WithLocaleTimezone(h.opts.Location))
 		h.bsdYear = year
 	}
 	return h.bsd

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ func parseAccess(line string, ev *event.Event, dataset string) bool {
 		return false
 	}
 	lb := strings.IndexByte(line, '[')
-	if lb < 6 || len(line) < lb+28 || line[lb-1] != ' ' || !isDigit(line[lb+1]) || !isDigit(line[lb+2]) || line[lb+3] != '/' {
+	if lb < 6 || len(line) < lb+28 || line[lb-1] != ' ' || !webDigit(line[lb+1]) || !webDigit(line[lb+2]) || line[lb+3] != '/' {
 		return false
 	}
 	// "[vhost:port ]client ident user ".
@@ -99,13 +100,15 @@ func parseAccess(line string, ev *event.Event, dataset string) bool {
 		return false
 	}
 	ev.Time = t
+	// About 30 fields follow: one allocation instead of the slice growing step by step.
+	ev.Fields = slices.Grow(ev.Fields, 32)
 	ev.Set("event.dataset", dataset)
 	ev.Set("event.category", []string{"web"})
 	ev.Set("event.type", []string{"access"})
 	ev.Set("event.action", "http_request")
 	client, user := tok[n-3], tok[n-1]
 	if n == 4 {
-		host, port := splitHostPort(tok[0])
+		host, port := webHostPort(tok[0])
 		ev.Set("url.domain", host)
 		if port > 0 {
 			ev.Set("url.port", port)
@@ -129,7 +132,7 @@ func parseAccess(line string, ev *event.Event, dataset string) bool {
 		return true // cut after the time: keep what is there
 	}
 	req, rest := cutLogQuoted(rest)
-	setRequest(ev, req)
+	webRequest(ev, req)
 	// Status and size.
 	rest = strings.TrimLeft(rest, " ")
 	status, rest, _ := strings.Cut(rest, " ")
@@ -168,14 +171,14 @@ func parseAccess(line string, ev *event.Event, dataset string) bool {
 	return true
 }
 
-// setRequest splits "METHOD TARGET HTTP/x.y" into its fields; anything else (a TLS
+// webRequest splits "METHOD TARGET HTTP/x.y" into its fields; anything else (a TLS
 // handshake sent to a plain-text port) is kept whole as url.original.
-func setRequest(ev *event.Event, req string) {
+func webRequest(ev *event.Event, req string) {
 	if req == "" || req == "-" {
 		return
 	}
 	method, rest, found := strings.Cut(req, " ")
-	if !found || !isMethod(method) {
+	if !found || !webMethod(method) {
 		ev.Set("url.original", req)
 		ev.Set("cs-uri-query", req)
 		return
@@ -201,7 +204,7 @@ func setRequest(ev *event.Event, req string) {
 		scheme, after, _ := strings.Cut(target, "://")
 		ev.Set("url.scheme", scheme)
 		hostport, p, found := strings.Cut(after, "/")
-		host, port := splitHostPort(hostport)
+		host, port := webHostPort(hostport)
 		ev.Set("url.domain", host)
 		if port > 0 {
 			ev.Set("url.port", port)
@@ -211,7 +214,7 @@ func setRequest(ev *event.Event, req string) {
 			path += p
 		}
 	case method == "CONNECT":
-		host, port := splitHostPort(target)
+		host, port := webHostPort(target)
 		ev.Set("url.domain", host)
 		if port > 0 {
 			ev.Set("url.port", port)
@@ -227,8 +230,8 @@ func setRequest(ev *event.Event, req string) {
 	ev.Set("url.query", query)
 }
 
-// isMethod reports whether s looks like an HTTP method: upper-case letters, '-' or '_'.
-func isMethod(s string) bool {
+// webMethod reports whether s looks like an HTTP method: upper-case letters, '-' or '_'.
+func webMethod(s string) bool {
 	if len(s) == 0 || len(s) > 24 {
 		return false
 	}
@@ -270,8 +273,8 @@ func cutLogQuoted(s string) (val, rest string) {
 	return val, rest
 }
 
-// splitHostPort splits "host:port", "[v6]:port" and bare hosts.
-func splitHostPort(s string) (string, int64) {
+// webHostPort splits "host:port", "[v6]:port" and bare hosts.
+func webHostPort(s string) (string, int64) {
 	if strings.HasPrefix(s, "[") {
 		host, rest, _ := strings.Cut(s[1:], "]")
 		port, _ := strconv.ParseInt(strings.TrimPrefix(rest, ":"), 10, 64)
@@ -294,12 +297,12 @@ func parseCLFTime(s string) (time.Time, bool) {
 	if len(s) < 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' {
 		return time.Time{}, false
 	}
-	day, ok1 := atoiN(s[0:2])
-	year, ok2 := atoiN(s[7:11])
-	hh, ok3 := atoiN(s[12:14])
-	mm, ok4 := atoiN(s[15:17])
-	ss, ok5 := atoiN(s[18:20])
-	mon := monthNumber(s[3:6])
+	day, ok1 := webAtoi(s[0:2])
+	year, ok2 := webAtoi(s[7:11])
+	hh, ok3 := webAtoi(s[12:14])
+	mm, ok4 := webAtoi(s[15:17])
+	ss, ok5 := webAtoi(s[18:20])
+	mon := webMonth(s[3:6])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5) || mon == 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 {
 		return time.Time{}, false
 	}
@@ -307,7 +310,7 @@ func parseCLFTime(s string) (time.Time, bool) {
 	nsec := 0
 	if rest[0] == '.' {
 		i := 1
-		for scale := 100_000_000; i < len(rest) && isDigit(rest[i]); i++ {
+		for scale := 100_000_000; i < len(rest) && webDigit(rest[i]); i++ {
 			nsec += int(rest[i]-'0') * scale
 			scale /= 10
 		}
@@ -316,8 +319,8 @@ func parseCLFTime(s string) (time.Time, bool) {
 	if len(rest) != 6 || rest[0] != ' ' || rest[1] != '+' && rest[1] != '-' {
 		return time.Time{}, false
 	}
-	zh, ok1 := atoiN(rest[2:4])
-	zm, ok2 := atoiN(rest[4:6])
+	zh, ok1 := webAtoi(rest[2:4])
+	zm, ok2 := webAtoi(rest[4:6])
 	if !ok1 || !ok2 {
 		return time.Time{}, false
 	}
@@ -328,10 +331,10 @@ func parseCLFTime(s string) (time.Time, bool) {
 	return time.Date(year, time.Month(mon), day, hh, mm, ss, nsec, time.UTC).Add(-offset), true
 }
 
-func atoiN(s string) (int, bool) {
+func webAtoi(s string) (int, bool) {
 	n := 0
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
+		if !webDigit(s[i]) {
 			return 0, false
 		}
 		n = n*10 + int(s[i]-'0')
@@ -339,9 +342,9 @@ func atoiN(s string) (int, bool) {
 	return n, len(s) > 0
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func webDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func monthNumber(s string) int {
+func webMonth(s string) int {
 	switch s {
 	case "Jan":
 		return 1
@@ -381,21 +384,26 @@ func monthNumber(s string) int {
 // authentication category; ModSecurity denials add rule.id and rule.description.
 func parseNginxError(p *Parser, line string, ev *event.Event) bool {
 	if len(line) < 24 || line[4] != '/' || line[7] != '/' || line[10] != ' ' || line[13] != ':' ||
-		line[16] != ':' || line[19] != ' ' || line[20] != '[' || !isDigit(line[0]) {
+		line[16] != ':' || line[19] != ' ' || line[20] != '[' || !webDigit(line[0]) {
 		return false
 	}
 	level, rest, found := strings.Cut(line[21:], "] ")
-	if !found || !nginxLevel(level) {
+	if !found || !webNginxLevel(level) {
 		return false
 	}
 	t, err := time.ParseInLocation("2006/01/02 15:04:05", line[:19], p.opts.Location)
 	if err != nil {
 		return false
 	}
-	ev.Time = t.UTC()
+	// The stamp has no zone: a syslog header's time, when the line came that way, is
+	// the better one.
+	if ev.Time.IsZero() {
+		ev.Time = t.UTC()
+	}
+	ev.Fields = slices.Grow(ev.Fields, 24)
 	ev.Set("event.dataset", "nginx.error")
 	ev.Set("event.category", []string{"web"})
-	ev.Set("event.type", []string{"error"})
+	ev.Set("event.type", []string{webErrorType(level)})
 	ev.Set("log.level", level)
 	// "PID#TID: [*CID ]message"
 	if ids, after, found := strings.Cut(rest, ": "); found && strings.IndexByte(ids, '#') > 0 && strings.IndexByte(ids, ' ') < 0 {
@@ -429,7 +437,7 @@ func parseNginxError(p *Parser, line string, ev *event.Event) bool {
 			case "server":
 				ev.Set("nginx.error.server", val)
 			case "request":
-				setRequest(ev, val)
+				webRequest(ev, val)
 			case "host":
 				ev.Set("url.domain", val)
 			case "upstream":
@@ -447,7 +455,7 @@ func parseNginxError(p *Parser, line string, ev *event.Event) bool {
 			webAuthFailure(ev, user)
 		}
 	}
-	modSecurity(ev, msg)
+	webModSecurity(ev, msg)
 	return true
 }
 
@@ -487,7 +495,17 @@ func nginxKeyFollows(s string) bool {
 	return i > 0 && strings.HasPrefix(s[i:], ": ")
 }
 
-func nginxLevel(s string) bool {
+// webErrorType is the event.type of an error-log line: "info" for the levels that
+// report normal operation, else "error".
+func webErrorType(level string) string {
+	switch {
+	case level == "debug", level == "info", level == "notice", strings.HasPrefix(level, "trace"):
+		return "info"
+	}
+	return "error"
+}
+
+func webNginxLevel(s string) bool {
 	switch s {
 	case "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg":
 		return true
@@ -507,18 +525,18 @@ func webAuthFailure(ev *event.Event, user string) {
 	}
 }
 
-// modSecurity reads a ModSecurity message's [id "942100"] and [msg "…"]; a denial
+// webModSecurity reads a ModSecurity message's [id "942100"] and [msg "…"]; a denial
 // becomes event.action "waf_denied".
-func modSecurity(ev *event.Event, msg string) {
+func webModSecurity(ev *event.Event, msg string) {
 	i := strings.Index(msg, "ModSecurity: ")
 	if i < 0 {
 		return
 	}
 	m := msg[i:]
-	if id := bracketTag(m, "id"); id != "" {
+	if id := webBracketTag(m, "id"); id != "" {
 		ev.Set("rule.id", id)
 	}
-	if d := bracketTag(m, "msg"); d != "" {
+	if d := webBracketTag(m, "msg"); d != "" {
 		ev.Set("rule.description", d)
 	}
 	if strings.HasPrefix(m, "ModSecurity: Access denied") {
@@ -528,8 +546,8 @@ func modSecurity(ev *event.Event, msg string) {
 	}
 }
 
-// bracketTag returns the value of [name "value"] in a ModSecurity message.
-func bracketTag(s, name string) string {
+// webBracketTag returns the value of [name "value"] in a ModSecurity message.
+func webBracketTag(s, name string) string {
 	_, v, found := strings.Cut(s, "["+name+` "`)
 	if !found {
 		return ""
@@ -546,7 +564,7 @@ func bracketTag(s, name string) string {
 // and "client denied by server configuration:"; basic-auth failures add user.name and the
 // authentication category; ModSecurity denials add rule.id and rule.description.
 func parseApacheError(p *Parser, line string, ev *event.Event) bool {
-	if len(line) < 30 || line[0] != '[' || line[4] != ' ' || !weekday(line[1:4]) {
+	if len(line) < 30 || line[0] != '[' || line[4] != ' ' || !webWeekday(line[1:4]) {
 		return false
 	}
 	stamp, rest, found := strings.Cut(line[1:], "] ")
@@ -558,15 +576,22 @@ func parseApacheError(p *Parser, line string, ev *event.Event) bool {
 		return false
 	}
 	ev.Time = t.UTC()
+	ev.Fields = slices.Grow(ev.Fields, 20)
 	ev.Set("event.dataset", "apache.error")
 	ev.Set("event.category", []string{"web"})
-	ev.Set("event.type", []string{"error"})
 groups:
 	for first := true; strings.HasPrefix(rest, "["); first = false {
-		group, after, found := strings.Cut(rest[1:], "]")
-		if !found {
+		end := strings.IndexByte(rest, ']')
+		if strings.HasPrefix(rest, "[client [") && end > 0 {
+			// "[client [2001:db8::2]:52030]": the address has brackets of its own.
+			if e := strings.IndexByte(rest[end+1:], ']'); e >= 0 {
+				end += 1 + e
+			}
+		}
+		if end < 0 {
 			break
 		}
+		group, after := rest[1:end], rest[end+1:]
 		switch {
 		case first:
 			module, level, found := strings.Cut(group, ":")
@@ -574,6 +599,7 @@ groups:
 				module, level = "", group
 			}
 			ev.Set("log.level", level)
+			ev.Set("event.type", []string{webErrorType(level)})
 			ev.Set("apache.error.module", module)
 		case strings.HasPrefix(group, "pid "):
 			pid, tid, _ := strings.Cut(group[4:], ":tid ")
@@ -584,7 +610,7 @@ groups:
 				ev.Set("process.thread.id", n)
 			}
 		case strings.HasPrefix(group, "client "):
-			ip, port := clientAddr(group[7:])
+			ip, port := webClientAddr(group[7:])
 			if _, ok := ev.Get("source.ip"); !ok {
 				setSource(ev, ip, port)
 			}
@@ -599,11 +625,12 @@ groups:
 		msg = m
 		ev.Set("http.request.referrer", ref)
 	}
-	if len(msg) > 9 && msg[0] == 'A' && msg[1] == 'H' && msg[7] == ':' && msg[8] == ' ' {
-		if _, err := strconv.Atoi(msg[2:7]); err == nil {
-			ev.Set("error.code", msg[:7])
-			msg = msg[9:]
-		}
+	if webAHCode(msg) {
+		ev.Set("error.code", msg[:7])
+		msg = msg[9:]
+	} else if i := strings.Index(msg, ": AH"); i >= 0 && strings.HasPrefix(msg, "(") && webAHCode(msg[i+2:]) {
+		// "(111)Connection refused: AH00957: …": the OS error comes first.
+		ev.Set("error.code", msg[i+2:i+9])
 	}
 	ev.Set("error.message", msg)
 	for _, prefix := range []string{"File does not exist: ", "client denied by server configuration: "} {
@@ -619,16 +646,25 @@ groups:
 			webAuthFailure(ev, user)
 		}
 	}
-	modSecurity(ev, msg)
+	webModSecurity(ev, msg)
 	return true
 }
 
-// clientAddr reads Apache's "IP:port", "IP" and "[v6]:port"; an IPv6 address is
+// webAHCode reports whether s starts with an Apache message code and ": " ("AH00126: ").
+func webAHCode(s string) bool {
+	if len(s) < 9 || s[0] != 'A' || s[1] != 'H' || s[7] != ':' || s[8] != ' ' {
+		return false
+	}
+	_, ok := webAtoi(s[2:7])
+	return ok
+}
+
+// webClientAddr reads Apache's "IP:port", "IP" and "[v6]:port"; an IPv6 address is
 // followed by ":port" too, so the part after the last colon is a port when what is
 // before it is an address.
-func clientAddr(s string) (string, int64) {
+func webClientAddr(s string) (string, int64) {
 	if strings.HasPrefix(s, "[") {
-		host, port := splitHostPort(s)
+		host, port := webHostPort(s)
 		return host, port
 	}
 	if _, err := netip.ParseAddr(s); err == nil && strings.Count(s, ":") != 1 {
@@ -652,7 +688,7 @@ func clientAddr(s string) (string, int64) {
 	return ip, port
 }
 
-func weekday(s string) bool {
+func webWeekday(s string) bool {
 	switch s {
 	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun":
 		return true
