@@ -4,7 +4,9 @@
 // the first administrator's whole sign-in story (one-time password, forced
 // password change, TOTP enrolment, second sign-in with TOTP), switches the
 // language, and creates an API token that it then uses from outside the
-// browser.
+// browser. Then it creates an enrolment token, enrols a pretend agent and sends
+// its heartbeat through the API, and checks the Hosts page (list, detail,
+// offline state) and the Ingestion tab (a rejected NDJSON line).
 //
 // Environment: VIGIL_BIN (default ../bin/vigil from this folder),
 // CHROMIUM_PATH (default /usr/bin/chromium), VIGIL_E2E_SHOTS (a folder to
@@ -35,6 +37,7 @@ let dataDir;
 let baseURL;
 let adminPassword;
 let browser;
+let context;
 let page;
 const pageProblems = []; // uncaught page errors and CSP violations
 
@@ -101,7 +104,7 @@ before(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
   context.setDefaultTimeout(UI_TIMEOUT_MS);
   page = await context.newPage();
   page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
@@ -144,7 +147,7 @@ test('TOTP helper follows RFC 6238', () => {
   assert.equal(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59 * 1000), '287082');
 });
 
-test('web console: first sign-in, TOTP, language and API tokens', { timeout: 240_000 }, async (t) => {
+test('web console: first sign-in, TOTP, language, API tokens, hosts and ingestion', { timeout: 300_000 }, async (t) => {
   let failed = false;
   let stepNumber = 0;
   async function step(name, fn) {
@@ -311,6 +314,151 @@ test('web console: first sign-in, TOTP, language and API tokens', { timeout: 240
     await row.waitFor();
     assert.equal((await row.locator('[data-testid="token-role"]').innerText()).trim(), 'viewer');
     assert.ok(!(await byId('tokens-table').innerText()).includes(tokenSecret), 'the list never shows the secret');
+  });
+
+  // A JSON API call from outside the browser, with a bearer token.
+  async function callAPI(method, route, token, body, contentType = 'application/json') {
+    const res = await fetch(new URL(route, baseURL), {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let data = null;
+    try { data = JSON.parse(text); } catch (_) { data = text; }
+    return { status: res.status, data };
+  }
+
+  await step('with no agent enrolled, Hosts (linked from the dashboard) explains how to enrol one', async () => {
+    await byId('nav-dashboard').click();
+    await byId('dash-detection').waitFor();
+    await byId('dash-hosts').click();
+    await page.locator('#content[data-page="hosts"]').waitFor();
+    await byId('hosts-empty').waitFor();
+    assert.equal(await byId('host-row').count(), 0, 'an empty fleet shows no rows');
+    const origin = new URL(baseURL).origin;
+    assert.equal(await textOf('enrol-token-command'), 'vigil token create --role ingest --name fleet-enroll');
+    assert.equal(await textOf('enrol-agent-command'), `vigil agent --server ${origin} --enroll TOKEN`);
+  });
+
+  await step('the Hosts page renders in Simplified Chinese', async () => {
+    await byId('lang-select').selectOption('zh-CN');
+    await waitForText('page-title', '主机');
+    await waitForText('hosts-tab-ingestion', '数据接入');
+    await byId('lang-select').selectOption('en');
+    await waitForText('page-title', 'Hosts');
+  });
+
+  let enrolSecret = '';
+  await step('an enrolment token with the ingest role is created in the console', async () => {
+    await byId('nav-settings').click();
+    await byId('settings-tab-tokens').click();
+    await byId('token-create-form').waitFor();
+    await byId('token-name-input').fill('fleet-enroll');
+    await byId('token-role-select').selectOption('ingest');
+    await byId('token-create-submit').click();
+    const row = page.locator('[data-testid="token-row"][data-name="fleet-enroll"]');
+    await row.waitFor();
+    assert.equal((await row.locator('[data-testid="token-role"]').innerText()).trim(), 'ingest');
+    enrolSecret = await textOf('token-secret');
+    assert.match(enrolSecret, /^vgl_\S+$/);
+    assert.notEqual(enrolSecret, tokenSecret);
+  });
+
+  await step('a pretend agent enrols with it and sends a heartbeat', async () => {
+    const enrol = await callAPI('POST', 'api/v1/agents/enroll', enrolSecret, {
+      hostname: 'e2e-host-1',
+      machine_id: 'e2e-m-1',
+      version: 'e2e',
+      inventory: {
+        os: 'Debian GNU/Linux 12 (bookworm)',
+        kernel: '6.1.0-18-amd64',
+        ips: ['10.0.0.4'],
+        cloud: { provider: 'tencent_cloud', instance_id: 'ins-abc123', region: 'ap-guangzhou' },
+      },
+    });
+    assert.equal(enrol.status, 201, JSON.stringify(enrol.data));
+    assert.ok(enrol.data.agent_id > 0);
+    assert.match(enrol.data.token, /^vgl_\S+$/);
+    const beat = await callAPI('POST', 'api/v1/agents/heartbeat', enrol.data.token, {
+      version: 'e2e',
+      status: { sources: { 'file:/var/log/auth.log': { lines: 10, events: 10, unparsed: 0 } } },
+    });
+    assert.equal(beat.status, 200, JSON.stringify(beat.data));
+  });
+
+  await step('Hosts lists the agent with its OS and cloud instance, online', async () => {
+    await byId('nav-hosts').click();
+    const row = page.locator('[data-testid="host-row"][data-hostname="e2e-host-1"]');
+    await row.waitFor();
+    assert.equal((await row.locator('[data-testid="host-os"]').innerText()).trim(), 'Debian GNU/Linux 12 (bookworm)');
+    assert.equal((await row.locator('[data-testid="host-kernel"]').innerText()).trim(), '6.1.0-18-amd64');
+    assert.equal((await row.locator('[data-testid="host-instance"]').innerText()).trim(), 'ins-abc123');
+    assert.match(await row.locator('[data-testid="host-cloud"]').innerText(), /Tencent Cloud/);
+    assert.match(await row.locator('[data-testid="host-ips"]').innerText(), /10\.0\.0\.4/);
+    assert.equal((await row.locator('[data-testid="host-version"]').innerText()).trim(), 'e2e');
+    await row.locator('[data-testid="host-online"]').waitFor();
+    assert.equal(await row.locator('[data-testid="host-offline"]').count(), 0);
+    assert.equal(await byId('hosts-empty').count(), 0);
+  });
+
+  await step('the host\'s page shows its inventory and per-source counters', async () => {
+    await page.locator('[data-testid="host-row"][data-hostname="e2e-host-1"] [data-testid="host-link"]').click();
+    await byId('host-detail').locator('[data-testid="host-name"]').waitFor();
+    assert.match(page.url(), /#\/hosts\/\d+$/);
+    assert.equal(await textOf('host-name'), 'e2e-host-1');
+    const inventory = await textOf('host-inventory');
+    for (const want of ['Debian GNU/Linux 12 (bookworm)', '6.1.0-18-amd64', '10.0.0.4', 'ins-abc123', 'ap-guangzhou', 'Tencent Cloud']) {
+      assert.ok(inventory.includes(want), `the inventory shows ${want}`);
+    }
+    const source = page.locator('[data-testid="source-row"][data-source="file:/var/log/auth.log"]');
+    await source.waitFor();
+    const counter = async (name) => (await source.locator(`[data-counter="${name}"]`).innerText()).trim();
+    assert.equal(await counter('lines'), '10');
+    assert.equal(await counter('events'), '10');
+    assert.equal(await counter('unparsed'), '0');
+    if (SHOTS_DIR) await page.screenshot({ path: path.join(SHOTS_DIR, 'host-detail.png'), fullPage: true });
+    await byId('host-back').click();
+    await page.locator('[data-testid="host-row"][data-hostname="e2e-host-1"]').waitFor();
+  });
+
+  await step('a host whose heartbeats stopped 5 minutes ago shows as offline', async () => {
+    // A second browser context with the same session and the clock 5 minutes ahead.
+    const later = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 }, storageState: await context.storageState() });
+    try {
+      await later.clock.setFixedTime(Date.now() + 5 * 60_000);
+      const other = await later.newPage();
+      other.setDefaultTimeout(UI_TIMEOUT_MS);
+      other.on('pageerror', (err) => pageProblems.push(`page error (second context): ${err.message}`));
+      await other.goto(new URL('#/hosts', baseURL).href);
+      const badge = other.locator('[data-testid="host-row"][data-hostname="e2e-host-1"] [data-testid="host-offline"]');
+      await badge.waitFor();
+      assert.equal((await badge.innerText()).trim(), 'Offline since 5 minutes ago');
+      assert.match(await other.locator('[data-testid="hosts-summary"]').innerText(), /offline: 1/);
+      if (SHOTS_DIR) await other.screenshot({ path: path.join(SHOTS_DIR, 'offline.png'), fullPage: true });
+    } finally {
+      await later.close();
+    }
+  });
+
+  await step('a broken NDJSON line is rejected and listed under Ingestion with its reason', async () => {
+    const broken = `{"broken": "${'x'.repeat(300)}`;
+    const body = `{"message": "e2e accepted line"}\n${broken}\n`;
+    const res = await callAPI('POST', 'api/v1/ingest', enrolSecret, body, 'application/x-ndjson');
+    assert.equal(res.status, 200, JSON.stringify(res.data));
+    assert.equal(res.data.rejected, 1);
+    assert.equal(res.data.rejections[0].line, 2);
+
+    await byId('hosts-tab-ingestion').click();
+    const row = byId('rejection-row').first();
+    await row.waitFor();
+    assert.match(await row.locator('[data-testid="rejection-reason"]').innerText(), /record 2: not a JSON object/);
+    const raw = row.locator('[data-testid="rejection-raw"]');
+    const preview = await raw.innerText();
+    assert.ok(preview.startsWith('{"broken": "xxx'), 'the raw input is shown');
+    assert.ok(preview.length < broken.length, 'long raw input is cut');
+    await row.locator('[data-testid="rejection-expand"]').click();
+    assert.equal((await raw.innerText()).trim(), broken);
   });
 
   await step('the page raised no script errors or CSP violations', async () => {

@@ -6,6 +6,7 @@ import { session, loadMe, setRenderer, changeLanguage } from './session.js';
 import { renderLogin, renderPasswordChange, renderForcedTotp } from './auth.js';
 import { renderDashboard, renderUnavailable } from './pages.js';
 import { renderSettings } from './settings.js';
+import { renderHosts } from './hosts.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,7 +17,7 @@ const pages = {
   incidents: { title: () => t('nav.incidents'), render: (el) => renderUnavailable(el, t('unavailable.incidents')) },
   matrix: { title: () => t('nav.matrix'), render: (el) => renderUnavailable(el, t('unavailable.matrix')) },
   search: { title: () => t('nav.search'), render: (el) => renderUnavailable(el, t('unavailable.search')) },
-  hosts: { title: () => t('nav.hosts'), render: (el) => renderUnavailable(el, t('unavailable.hosts')) },
+  hosts: { title: () => t('nav.hosts'), render: renderHosts },
   rules: { title: () => t('nav.rules'), render: (el) => renderUnavailable(el, t('unavailable.rules')) },
   reports: { title: () => t('nav.reports'), render: (el) => renderUnavailable(el, t('unavailable.reports')) },
   settings: { title: () => t('nav.settings'), render: renderSettings },

@@ -77,6 +77,45 @@ export function formatTime(value) {
   }).format(d);
 }
 
+// relativeTime says how long ago (or in how long) a time is, in the current
+// language: "12 seconds ago", "5 minutes ago", "yesterday".
+export function relativeTime(value, now = Date.now()) {
+  if (!value) return t('common.never');
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) return String(value);
+  const diff = (d.getTime() - now) / 1000;
+  const abs = Math.abs(diff);
+  const rtf = new Intl.RelativeTimeFormat(currentLanguage(), { numeric: 'auto' });
+  if (abs < 60) return rtf.format(Math.round(diff), 'second');
+  if (abs < 3600) return rtf.format(Math.round(diff / 60), 'minute');
+  if (abs < 86400) return rtf.format(Math.round(diff / 3600), 'hour');
+  if (abs < 86400 * 30) return rtf.format(Math.round(diff / 86400), 'day');
+  if (abs < 86400 * 365) return rtf.format(Math.round(diff / (86400 * 30)), 'month');
+  return rtf.format(Math.round(diff / (86400 * 365)), 'year');
+}
+
+// timeAgo shows an absolute time with how long ago it was beneath it.
+export function timeAgo(value, testid) {
+  if (!value) return h('span', { class: 'muted', testid }, t('common.never'));
+  return h('span', { class: 'time-ago', testid },
+    h('span', null, formatTime(value)),
+    h('span', { class: 'muted small' }, relativeTime(value)));
+}
+
+export function formatNumber(n) {
+  return new Intl.NumberFormat(currentLanguage()).format(n);
+}
+
+// formatBytes shows a byte count in binary units (1.5 MiB).
+export function formatBytes(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = Number(n);
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i += 1; }
+  const digits = i === 0 || Math.abs(v) >= 100 ? 0 : 1;
+  return `${new Intl.NumberFormat(currentLanguage(), { maximumFractionDigits: digits }).format(v)} ${units[i]}`;
+}
+
 export function badge(text, kind) {
   return h('span', { class: ['badge', kind ? 'badge-' + kind : ''] }, text);
 }
@@ -142,4 +181,18 @@ export function secretBox(value, testid) {
     },
   }, t('common.copy'));
   return h('div', { class: 'secret' }, h('code', { class: 'secret-value', testid }, value), btn, status);
+}
+
+// A shell command to type elsewhere, with a copy button.
+export function commandBox(command, testid) {
+  const status = h('span', { class: 'copy-status', 'aria-live': 'polite' });
+  const btn = h('button', {
+    type: 'button', class: 'btn btn-small', testid: testid + '-copy',
+    on: {
+      click: async () => {
+        status.textContent = (await copyText(command)) ? t('common.copied') : t('common.copyFailed');
+      },
+    },
+  }, t('common.copy'));
+  return h('div', { class: 'command' }, h('code', { class: 'command-text', testid }, command), btn, status);
 }

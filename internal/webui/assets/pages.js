@@ -90,14 +90,15 @@ export function renderDashboard(el) {
     audit = card(t('dashboard.audit'), 'dash-audit', h('p', { class: 'empty' }, t('dashboard.auditNoPermission')));
   }
 
-  const missing = card(t('dashboard.detection'), 'dash-detection',
-    h('p', null, t('dashboard.detectionMissing')),
+  const detection = card(t('dashboard.detection'), 'dash-detection',
+    h('p', null, t('dashboard.detectionIntro')),
     h('ul', { class: 'plain-list' },
+      h('li', null, h('a', { href: '#/hosts', testid: 'dash-hosts' }, t('nav.hosts')), ' — ', t('dashboard.hostsAvailable')),
+      can('ingest:read') ? h('li', null, h('a', { href: '#/hosts/ingestion', testid: 'dash-ingestion' }, t('hosts.tabIngestion')), ' — ', t('dashboard.ingestionAvailable')) : null,
       h('li', null, h('a', { href: '#/alerts' }, t('nav.alerts')), ' — ', t('dashboard.notBuilt')),
-      h('li', null, h('a', { href: '#/incidents' }, t('nav.incidents')), ' — ', t('dashboard.notBuilt')),
-      h('li', null, h('a', { href: '#/hosts' }, t('nav.hosts')), ' — ', t('dashboard.notBuilt'))));
+      h('li', null, h('a', { href: '#/incidents' }, t('nav.incidents')), ' — ', t('dashboard.notBuilt'))));
 
-  mount(el, h('div', { class: 'grid grid-2' }, account, missing), audit);
+  mount(el, h('div', { class: 'grid grid-2' }, account, detection), audit);
 }
 
 export function renderUnavailable(el, text) {
