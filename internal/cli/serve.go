@@ -40,7 +40,10 @@ func newServe() *cobra.Command {
 	fs.Bool("tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data directory")
 	fs.String("log-level", d.Log.Level, "debug, info, warn or error (env VIGIL_LOG_LEVEL)")
 	fs.String("log-format", d.Log.Format, "text or json (env VIGIL_LOG_FORMAT)")
-	markConfig(fs, "listen", "tls-cert", "tls-key", "tls-self-signed", "log-level", "log-format")
+	fs.String("syslog-udp", "", "receive syslog over UDP on this address, e.g. :514 (env VIGIL_SYSLOG_UDP)")
+	fs.String("syslog-tcp", "", "receive syslog over TCP (newline or octet-counted framing) on this address (env VIGIL_SYSLOG_TCP)")
+	fs.String("syslog-tls", "", "receive syslog over TLS on this address, e.g. :6514; needs syslog.tls_cert/tls_key (env VIGIL_SYSLOG_TLS)")
+	markConfig(fs, "listen", "tls-cert", "tls-key", "tls-self-signed", "log-level", "log-format", "syslog-udp", "syslog-tcp", "syslog-tls")
 	return cmd
 }
 

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -22,6 +24,7 @@ type Config struct {
 	Listen string `yaml:"listen" env:"VIGIL_LISTEN" flag:"listen"`
 	TLS    TLS    `yaml:"tls"`
 	Log    Log    `yaml:"log"`
+	Syslog Syslog `yaml:"syslog"`
 }
 
 // TLS configures HTTPS. With neither a certificate nor SelfSigned the server speaks plain
@@ -36,6 +39,21 @@ type TLS struct {
 type Log struct {
 	Level  string `yaml:"level" env:"VIGIL_LOG_LEVEL" flag:"log-level"`    // debug, info, warn, error
 	Format string `yaml:"format" env:"VIGIL_LOG_FORMAT" flag:"log-format"` // text or json
+}
+
+// Syslog configures the syslog receivers. A receiver whose address is empty is off, and
+// all are off by default: opening a port to the network must be a deliberate choice.
+// Timezone names the zone of timestamps that carry none (RFC 3164); empty means UTC.
+// Zero limits take the receiver's defaults (1024 connections, 10 minutes idle).
+type Syslog struct {
+	UDP            string        `yaml:"udp" env:"VIGIL_SYSLOG_UDP" flag:"syslog-udp"`
+	TCP            string        `yaml:"tcp" env:"VIGIL_SYSLOG_TCP" flag:"syslog-tcp"`
+	TLS            string        `yaml:"tls" env:"VIGIL_SYSLOG_TLS" flag:"syslog-tls"`
+	TLSCert        string        `yaml:"tls_cert" env:"VIGIL_SYSLOG_TLS_CERT"`
+	TLSKey         string        `yaml:"tls_key" env:"VIGIL_SYSLOG_TLS_KEY"`
+	Timezone       string        `yaml:"timezone" env:"VIGIL_SYSLOG_TIMEZONE"`
+	MaxConnections int           `yaml:"max_connections" env:"VIGIL_SYSLOG_MAX_CONNECTIONS"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout" env:"VIGIL_SYSLOG_IDLE_TIMEOUT"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -131,6 +149,39 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("config: log format %q: want text or json", c.Log.Format)
 	}
+	return c.Syslog.validate()
+}
+
+// validate checks the syslog settings with the rest, so a mistake is reported before
+// anything starts rather than when the receiver binds its ports.
+func (s *Syslog) validate() error {
+	for _, a := range []struct{ name, addr string }{{"udp", s.UDP}, {"tcp", s.TCP}, {"tls", s.TLS}} {
+		if a.addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
+			return fmt.Errorf("config: syslog %s address %q: want host:port or :port", a.name, a.addr)
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return fmt.Errorf("config: syslog %s address %q: port must be a number up to 65535", a.name, a.addr)
+		}
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("config: syslog tls_cert and tls_key must be given together")
+	}
+	if s.TLS != "" && s.TLSCert == "" {
+		return errors.New("config: syslog over tls needs tls_cert and tls_key")
+	}
+	if s.Timezone != "" {
+		if _, err := time.LoadLocation(s.Timezone); err != nil {
+			return fmt.Errorf("config: syslog timezone %q: %w", s.Timezone, err)
+		}
+	}
+	if s.MaxConnections < 0 {
+		return errors.New("config: syslog max_connections must not be negative")
+	}
+	if s.IdleTimeout < 0 {
+		return errors.New("config: syslog idle_timeout must not be negative")
+	}
 	return nil
 }
 
@@ -165,6 +216,21 @@ func set(f reflect.Value, v string) error {
 			return fmt.Errorf("want true or false, got %q", v)
 		}
 		f.SetBool(b)
+	case reflect.Int64:
+		if f.Type() != reflect.TypeFor[time.Duration]() {
+			return fmt.Errorf("unsupported setting type %s", f.Type())
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a duration such as 10m, got %q", v)
+		}
+		f.SetInt(int64(d))
+	case reflect.Int:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		f.SetInt(int64(n))
 	default:
 		return fmt.Errorf("unsupported setting type %s", f.Kind())
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigilsec/vigil/internal/httpapi"
 	"github.com/vigilsec/vigil/internal/ingest"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
+	"github.com/vigilsec/vigil/internal/ingest/syslog"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 	"github.com/vigilsec/vigil/internal/version"
 	"github.com/vigilsec/vigil/internal/webui"
@@ -64,6 +65,21 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ingester := ingest.New(events, reg, ingest.Options{})
+	sc := cfg.Syslog
+	syslogCfg := syslog.Config{UDP: sc.UDP, TCP: sc.TCP, TLS: sc.TLS, TLSCert: sc.TLSCert, TLSKey: sc.TLSKey,
+		Timezone: sc.Timezone, MaxConnections: sc.MaxConnections, IdleTimeout: sc.IdleTimeout}
+	if syslogCfg.Enabled() {
+		rcv, err := syslog.Listen(syslogCfg, ingester, reg, log)
+		if err != nil {
+			return err
+		}
+		// The receiver stops with Run (whatever ends it) and has handed over all it
+		// read before the deferred close of the event store runs.
+		syslogCtx, stopSyslog := context.WithCancel(ctx)
+		syslogDone := make(chan struct{})
+		go func() { defer close(syslogDone); rcv.Serve(syslogCtx) }()
+		defer func() { stopSyslog(); <-syslogDone }()
+	}
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
 		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now),
 		Version: version.Version, SecureCookies: tlsConf != nil})

@@ -154,6 +154,9 @@ func (d *Decoder) Next() (Frame, error) {
 			return f, err
 		}
 		if err := d.fill(need); err != nil {
+			if err == io.EOF && d.framing == FramingAuto {
+				continue // a short stream is decided at its end
+			}
 			if err == io.EOF {
 				if f, ok := d.atEOF(); ok {
 					return f, nil
@@ -167,7 +170,7 @@ func (d *Decoder) Next() (Frame, error) {
 // endOrErr turns the end of input into io.EOF and passes other errors on.
 func (d *Decoder) endOrErr(err error) error {
 	if err == io.EOF {
-		d.rd, d.wr = 0, 0
+		d.rd, d.wr, d.scanned = 0, 0, 0
 	}
 	return err
 }
@@ -330,7 +333,10 @@ func (d *Decoder) oversized() (Frame, bool, int, error) {
 	// What is kept never exceeds the maximum message either, so the buffer, sized for
 	// one message and its header, always holds it.
 	keep := int(min(count, int64(min(maxRejectedHead, d.max))))
-	if d.wr-d.rd < header+keep && !d.eof {
+	hopeless := count > int64(d.max)*skipFactor
+	// A hopeless count is answered at once with what has arrived: its sender may well
+	// be waiting for us rather than sending the bytes it announced.
+	if d.wr-d.rd < header+keep && !d.eof && !hopeless {
 		return Frame{}, false, header + keep, nil
 	}
 	keep = min(keep, d.wr-d.rd-header)
@@ -338,7 +344,7 @@ func (d *Decoder) oversized() (Frame, bool, int, error) {
 		Reason: fmt.Sprintf("octet-counted frame of %d bytes is longer than %d bytes", count, d.max)}
 	d.consume(header + keep)
 	d.pendingCount, d.pendingHeader = 0, 0
-	if count > int64(d.max)*skipFactor {
+	if hopeless {
 		return f, true, 0, fmt.Errorf("%w: octet count %d", ErrOutOfSync, count)
 	}
 	d.skip = count - int64(keep)

@@ -30,14 +30,15 @@ var _ store.EventStore = (*Events)(nil)
 
 var eventMigrations = []string{
 	`CREATE TABLE events (
-		id TEXT PRIMARY KEY,
+		seq INTEGER PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
 		ts INTEGER NOT NULL,
 		received INTEGER NOT NULL,
 		type TEXT NOT NULL,
 		host TEXT NOT NULL,
 		source TEXT NOT NULL,
 		doc BLOB NOT NULL
-	) WITHOUT ROWID;
+	);
 	CREATE INDEX events_ts ON events(ts);
 	CREATE INDEX events_host_ts ON events(host, ts);
 	CREATE TABLE rejections (
@@ -59,6 +60,8 @@ func OpenEvents(ctx context.Context, dir string) (*Events, error) {
 		// NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a
 		// power loss can drop the last commits. See docs/INGEST.md.
 		q.Add("_pragma", "synchronous(NORMAL)")
+		// A larger page cache keeps the id and time indexes in memory under load.
+		q.Add("_pragma", "cache_size(-65536)")
 		for _, e := range extra {
 			q.Add("_pragma", e)
 		}
