@@ -279,9 +279,13 @@ func (h *Handler) ingestEvents(r *http.Request, body []byte, source string, from
 	return out, nil
 }
 
+// maxEventDoc bounds one normalized event from an agent: a line at the parser's limit
+// appears twice in its event (message and a parsed field) plus the other fields.
+const maxEventDoc = 2*parse.MaxLineBytes + 64<<10
+
 func decodeEvent(l []byte) (*event.Event, error) {
-	if len(l) > parse.MaxLineBytes {
-		return nil, fmt.Errorf("event larger than %d bytes", parse.MaxLineBytes)
+	if len(l) > maxEventDoc {
+		return nil, fmt.Errorf("event larger than %d bytes", maxEventDoc)
 	}
 	dec := json.NewDecoder(bytes.NewReader(l))
 	dec.UseNumber()
