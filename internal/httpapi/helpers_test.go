@@ -26,7 +26,7 @@ import (
 const strongPW = "Tangerine-Volcano-Quartz-88"
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	api      *httpapi.API
 	srv      *httptest.Server
 	svc      *auth.Service
@@ -37,7 +37,7 @@ type env struct {
 
 // newEnv returns a test platform where no role requires TOTP, so tests can sign in with a
 // password alone; newDefaultEnv keeps the shipped default (admins must enrol).
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := newDefaultEnv(t)
 	if err := e.svc.SetTOTPRequiredRoles(context.Background(), "test", nil); err != nil {
@@ -46,7 +46,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func newDefaultEnv(t *testing.T) *env {
+func newDefaultEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
@@ -96,7 +96,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
