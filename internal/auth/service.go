@@ -258,22 +258,16 @@ func (s *Service) UpdateUser(ctx context.Context, actor string, id int64, role *
 }
 
 func (s *Service) ensureAnotherAdmin(tx store.Tx, except int64) error {
-	var before int64
-	for {
-		users, err := tx.ListUsers(store.Page{Before: before, Limit: 500})
-		if err != nil {
-			return err
-		}
-		for _, o := range users {
-			if o.ID != except && o.Role == RoleAdmin && !o.Disabled {
-				return nil
-			}
-		}
-		if len(users) < 500 {
-			return Invalidf("this is the last enabled admin")
-		}
-		before = users[len(users)-1].ID
+	users, err := store.All(tx.ListUsers, func(u *store.User) int64 { return u.ID })
+	if err != nil {
+		return err
 	}
+	for _, o := range users {
+		if o.ID != except && o.Role == RoleAdmin && !o.Disabled {
+			return nil
+		}
+	}
+	return Invalidf("this is the last enabled admin")
 }
 
 // ResetPassword gives a user a new one-time password (returned), clears a lockout and

@@ -62,20 +62,14 @@ func newToken() *cobra.Command {
 			defer st.Close()
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tROLE\tPREFIX\tSTATUS\tCREATED\tLAST USED\tEXPIRES")
-			var before int64
-			for {
-				toks, err := svc.ListTokens(cmd.Context(), store.Page{Before: before, Limit: 500})
-				if err != nil {
-					return err
-				}
-				for _, k := range toks {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Role, k.Prefix, tokenStatus(k),
-						k.CreatedAt.Format(time.RFC3339), timeOr(k.LastUsed, "never"), timeOr(k.ExpiresAt, "never"))
-				}
-				if len(toks) < 500 {
-					break
-				}
-				before = toks[len(toks)-1].ID
+			toks, err := store.All(func(p store.Page) ([]*store.Token, error) { return svc.ListTokens(cmd.Context(), p) },
+				func(k *store.Token) int64 { return k.ID })
+			if err != nil {
+				return err
+			}
+			for _, k := range toks {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Role, k.Prefix, tokenStatus(k),
+					k.CreatedAt.Format(time.RFC3339), timeOr(k.LastUsed, "never"), timeOr(k.ExpiresAt, "never"))
 			}
 			return tw.Flush()
 		},

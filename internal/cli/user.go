@@ -66,20 +66,14 @@ func newUser() *cobra.Command {
 			defer st.Close()
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tUSER\tROLE\tSTATUS\tTOTP\tCREATED")
-			var before int64
-			for {
-				users, err := svc.ListUsers(cmd.Context(), store.Page{Before: before, Limit: 500})
-				if err != nil {
-					return err
-				}
-				for _, u := range users {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Role, userStatus(u), yesNo(u.TOTPEnabled),
-						u.CreatedAt.Format(time.RFC3339))
-				}
-				if len(users) < 500 {
-					break
-				}
-				before = users[len(users)-1].ID
+			users, err := store.All(func(p store.Page) ([]*store.User, error) { return svc.ListUsers(cmd.Context(), p) },
+				func(u *store.User) int64 { return u.ID })
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Role, userStatus(u), yesNo(u.TOTPEnabled),
+					u.CreatedAt.Format(time.RFC3339))
 			}
 			return tw.Flush()
 		},

@@ -115,19 +115,7 @@ func (s *Service) Enroll(ctx context.Context, actor string, req EnrollRequest) (
 }
 
 func allAgents(tx store.Tx) ([]*store.Agent, error) {
-	var out []*store.Agent
-	var before int64
-	for {
-		page, err := tx.ListAgents(store.Page{Before: before, Limit: 500})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if len(page) < 500 {
-			return out, nil
-		}
-		before = page[len(page)-1].ID
-	}
+	return store.All(tx.ListAgents, func(a *store.Agent) int64 { return a.ID })
 }
 
 // Heartbeat is an agent's periodic report.

@@ -192,3 +192,22 @@ type Rejection struct {
 	Reason string
 	Raw    []byte
 }
+
+// All collects every item of a paginated list (newest first), page by page; id returns
+// an item's ID, the cursor for the next page.
+func All[T any](list func(p Page) ([]T, error), id func(T) int64) ([]T, error) {
+	const size = 500
+	var out []T
+	p := Page{Limit: size}
+	for {
+		items, err := list(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if len(items) < size {
+			return out, nil
+		}
+		p.Before = id(items[len(items)-1])
+	}
+}

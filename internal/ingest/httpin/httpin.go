@@ -161,15 +161,17 @@ func (h *Handler) Ingest(r *http.Request, from Sender) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Response{Accepted: len(events), Stored: res.Stored, Duplicates: res.Duplicates,
-		Unparsed: p.Counts["unparsed"], Rejected: len(rejections)}
-	for i, rj := range rejections {
-		if i == MaxRejections {
-			break
-		}
+	return answer(len(events), p.Counts["unparsed"], res, rejections), nil
+}
+
+// answer builds the response to a stored batch, listing the first rejections.
+func answer(accepted, unparsed int, res ingest.Result, rejections []parse.Rejection) *Response {
+	out := &Response{Accepted: accepted, Stored: res.Stored, Duplicates: res.Duplicates,
+		Unparsed: unparsed, Rejected: len(rejections)}
+	for _, rj := range rejections[:min(len(rejections), MaxRejections)] {
 		out.Rejections = append(out.Rejections, Rejected{Line: rj.Index, Reason: rj.Reason})
 	}
-	return out, nil
+	return out
 }
 
 func badRequest(msg string) error {
@@ -269,14 +271,7 @@ func (h *Handler) ingestEvents(r *http.Request, body []byte, source string, from
 	if err != nil {
 		return nil, err
 	}
-	out := &Response{Accepted: len(events), Stored: res.Stored, Duplicates: res.Duplicates, Rejected: len(rejections)}
-	for i, rj := range rejections {
-		if i == MaxRejections {
-			break
-		}
-		out.Rejections = append(out.Rejections, Rejected{Line: rj.Index, Reason: rj.Reason})
-	}
-	return out, nil
+	return answer(len(events), 0, res, rejections), nil
 }
 
 // maxEventDoc bounds one normalized event from an agent: a line at the parser's limit

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"time"
 
@@ -52,39 +51,12 @@ var eventMigrations = []string{
 
 // OpenEvents opens (creating if needed) the event database in dir.
 func OpenEvents(ctx context.Context, dir string) (*Events, error) {
-	path := filepath.Join(dir, EventsFileName)
-	dsn := func(lock string, extra ...string) string {
-		q := url.Values{}
-		q.Add("_pragma", "busy_timeout(15000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		// NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a
-		// power loss can drop the last commits. See docs/INGEST.md.
-		q.Add("_pragma", "synchronous(NORMAL)")
-		// A larger page cache keeps the id and time indexes in memory under load.
-		q.Add("_pragma", "cache_size(-65536)")
-		for _, e := range extra {
-			q.Add("_pragma", e)
-		}
-		q.Set("_txlock", lock)
-		return "file:" + path + "?" + q.Encode()
-	}
-	w, err := sql.Open("sqlite", dsn("immediate"))
+	// A larger page cache keeps the id and time indexes in memory under load.
+	w, r, err := openPools(ctx, filepath.Join(dir, EventsFileName), eventMigrations, "cache_size(-65536)")
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(4)
-	e := &Events{w: w, r: r}
-	if err := migrate(ctx, w, eventMigrations); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
-	}
-	return e, nil
+	return &Events{w: w, r: r}, nil
 }
 
 // Close closes the database.

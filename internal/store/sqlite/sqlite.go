@@ -36,36 +36,44 @@ var _ store.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database in dir and applies pending migrations.
 func Open(ctx context.Context, dir string) (*DB, error) {
-	path := filepath.Join(dir, FileName)
+	w, r, err := openPools(ctx, filepath.Join(dir, FileName), migrations, "foreign_keys(1)")
+	if err != nil {
+		return nil, err
+	}
+	return &DB{w: w, r: r, dir: dir}, nil
+}
+
+// openPools opens one database file as a single-connection writer whose transactions
+// begin IMMEDIATE and a read-only pool, and applies the migrations. WAL with
+// synchronous=NORMAL: a commit survives a crash of the process (kill -9); only a power
+// loss can drop the last commits (see docs/INGEST.md).
+func openPools(ctx context.Context, path string, migs []string, pragmas ...string) (w, r *sql.DB, err error) {
 	dsn := func(lock string, extra ...string) string {
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(15000)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
-		q.Add("_pragma", "foreign_keys(1)")
-		for _, e := range extra {
-			q.Add("_pragma", e)
+		for _, p := range append(pragmas, extra...) {
+			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", lock)
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn("immediate"))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	if w, err = sql.Open("sqlite", dsn("immediate")); err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
-	if err != nil {
+	if r, err = sql.Open("sqlite", dsn("deferred", "query_only(1)")); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{w: w, r: r, dir: dir}
-	if err := db.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	if err := migrate(ctx, w, migs); err != nil {
+		r.Close()
+		w.Close()
+		return nil, nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	return db, nil
+	return w, r, nil
 }
 
 // Close closes both pools.
@@ -176,10 +184,6 @@ var migrations = []string{
 		last_seen INTEGER NOT NULL DEFAULT 0,
 		disabled INTEGER NOT NULL DEFAULT 0
 	);`,
-}
-
-func (db *DB) migrate(ctx context.Context) error {
-	return migrate(ctx, db.w, migrations)
 }
 
 // migrate applies the migrations not yet recorded in schema_migrations, each in its own
