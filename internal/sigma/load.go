@@ -114,10 +114,16 @@ func (l *Loader) readFile(p string) *parsedFile {
 	return l.parseFile(p, data)
 }
 
-// isRuleFile tells whether a path names a YAML file.
+// isRuleFile tells whether a path found in a directory names a rule file: a YAML file
+// that is not a rule's test events (NAME.tests.yml beside NAME.yml, see docs/RULES.md).
+// A test file named explicitly is still read.
 func isRuleFile(p string) bool {
-	ext := strings.ToLower(path.Ext(p))
-	return ext == ".yml" || ext == ".yaml"
+	lower := strings.ToLower(path.Base(p))
+	ext := path.Ext(lower)
+	if ext != ".yml" && ext != ".yaml" {
+		return false
+	}
+	return !strings.HasSuffix(strings.TrimSuffix(lower, ext), ".tests")
 }
 
 // parsedFile is what one file yielded before references are resolved.
