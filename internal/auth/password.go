@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/trustelem/zxcvbn"
@@ -72,7 +73,12 @@ func CheckPassword(hash, pw string) (bool, error) {
 
 // dummyHash is checked against when a login names no existing user, so that the answer
 // takes as long as for a real user and does not reveal which names exist.
-var dummyHash, _ = HashPassword("vigil-dummy-password-for-timing")
+// It is computed on first use, not at start-up: every vigil command imports this
+// package, and an argon2 hash costs tens of milliseconds.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("vigil-dummy-password-for-timing")
+	return h
+})
 
 // CheckStrength returns an ErrInvalid error explaining why pw is too weak, or nil.
 // context holds words the password must not be built from (user name, product name).

@@ -37,7 +37,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUserByName(username)
 		if errors.Is(err, store.ErrNotFound) {
-			CheckPassword(dummyHash, password)
+			CheckPassword(dummyHash(), password)
 			failed = ErrBadCredentials
 			_, err := audit.Append(tx, now, audit.Record{Actor: "anonymous@" + c.RemoteAddr, Action: "auth.login_failed",
 				Target: "user:?:" + truncate(username, 64), After: map[string]string{"reason": "unknown user"}})

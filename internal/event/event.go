@@ -47,12 +47,18 @@ func (e *Event) Set(key string, value any) {
 		return
 	}
 	for i := range e.Fields {
-		if e.Fields[i].Key == key {
+		if sameKey(e.Fields[i].Key, key) {
 			e.Fields[i].Value = value
 			return
 		}
 	}
 	e.Fields = append(e.Fields, Field{Key: key, Value: value})
+}
+
+// sameKey is k == key, with a cheap test first: Set and Get compare a key with every
+// field of the event, and keys of equal length mostly differ in their last byte.
+func sameKey(k, key string) bool {
+	return len(k) == len(key) && (len(k) == 0 || k[len(k)-1] == key[len(key)-1]) && k == key
 }
 
 // Append adds a value to a multi-valued field such as related.ip, skipping duplicates.
@@ -61,14 +67,17 @@ func (e *Event) Append(key, value string) {
 		return
 	}
 	for i := range e.Fields {
-		if e.Fields[i].Key == key {
+		if sameKey(e.Fields[i].Key, key) {
 			list, _ := e.Fields[i].Value.([]string)
 			for _, v := range list {
 				if v == value {
 					return
 				}
 			}
-			e.Fields[i].Value = append(list, value)
+			// The list may be shared (parsers set constant lists such as
+			// event.category ["authentication"] without copying them): appending
+			// always makes a new array, never writes into the old one.
+			e.Fields[i].Value = append(list[:len(list):len(list)], value)
 			return
 		}
 	}
@@ -81,7 +90,7 @@ func (e *Event) Append(key, value string) {
 // The pseudo-fields "@timestamp", "message" and "event.id" are always available.
 func (e *Event) Get(path string) (any, bool) {
 	for i := range e.Fields {
-		if e.Fields[i].Key == path {
+		if sameKey(e.Fields[i].Key, path) {
 			return e.Fields[i].Value, true
 		}
 	}
@@ -180,11 +189,52 @@ func (e *Event) Finish(source string, original []byte) {
 	if e.ID != "" {
 		return
 	}
-	h := sha256.New()
-	h.Write([]byte(source))
-	h.Write([]byte{0})
-	h.Write([]byte(e.Type))
-	h.Write([]byte{0})
-	h.Write(original)
-	e.ID = hex.EncodeToString(h.Sum(nil)[:16])
+	e.ID, _ = contentID([]byte(source), e.Type, original)
+}
+
+// IDBuilder computes the ids of Finish for inputs named by a source and a position in it,
+// reusing one buffer: a stream parser finishes an event per line, and building the
+// source string, copying the line and the hash state for each would cost more than the
+// hash itself. The zero value is ready to use; it is not safe for concurrent use.
+type IDBuilder struct{ buf []byte }
+
+// Finish sets the id that e.Finish(source+"#"+strconv.FormatInt(pos, 10), original) would
+// set.
+func (b *IDBuilder) Finish(e *Event, source string, pos int64, original string) {
+	if e.ID != "" {
+		return
+	}
+	e.ID, b.buf = contentID(b.at(source, pos), e.Type, original)
+}
+
+// FinishBytes is Finish for an original held as bytes.
+func (b *IDBuilder) FinishBytes(e *Event, source string, pos int64, original []byte) {
+	if e.ID != "" {
+		return
+	}
+	e.ID, b.buf = contentID(b.at(source, pos), e.Type, original)
+}
+
+// at writes "source#pos" into the buffer.
+func (b *IDBuilder) at(source string, pos int64) []byte {
+	b.buf = append(b.buf[:0], source...)
+	b.buf = append(b.buf, '#')
+	b.buf = strconv.AppendInt(b.buf, pos, 10)
+	return b.buf
+}
+
+// contentID hashes the source (already in buf), the type and the original, and returns
+// the first 16 bytes of the SHA-256 in hex, with the buffer for reuse.
+func contentID[T string | []byte](buf []byte, typ string, original T) (string, []byte) {
+	buf = append(buf, 0)
+	buf = append(buf, typ...)
+	buf = append(buf, 0)
+	buf = append(buf, original...)
+	sum := sha256.Sum256(buf)
+	var text [32]byte
+	hex.Encode(text[:], sum[:16])
+	if cap(buf) > 64<<10 {
+		buf = nil // one huge record should not pin its size for the rest of the stream
+	}
+	return string(text[:]), buf
 }

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
@@ -10,9 +9,10 @@ import (
 
 // MarshalJSON writes the event as one JSON object: the original record's fields at the
 // top level, the normalized fields nested by their dotted names (ECS layout), and
-// "@timestamp", "event.id", "event.module" (the parser) and "message".
+// "@timestamp", "event.id", "event.module" (the parser) and "message". It writes what
+// json.Marshal(e.Tree()) would, without building the maps (see AppendJSON).
 func (e *Event) MarshalJSON() ([]byte, error) {
-	return json.Marshal(e.Tree())
+	return e.AppendJSON(make([]byte, 0, 1024))
 }
 
 // Tree returns the event as nested maps, as MarshalJSON writes it.

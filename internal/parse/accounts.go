@@ -19,8 +19,8 @@ func parseAccounts(_ *Parser, msg string, ev *event.Event) bool {
 		return parsePAM(msg, ev)
 	}
 	iam := func(kind, action string, typ ...string) {
-		ev.Set("event.category", []string{"iam"})
-		ev.Set("event.type", append([]string{kind}, typ...))
+		ev.Set("event.category", listIAM)
+		ev.Set("event.type", shared(append([]string{kind}, typ...)...))
 		ev.Set("event.action", action)
 		ev.Set("event.outcome", "success")
 	}

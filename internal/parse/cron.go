@@ -30,14 +30,14 @@ func parseCron(_ *Parser, msg string, ev *event.Event) bool {
 	ev.Append("related.user", user)
 	switch verb {
 	case "CMD":
-		ev.Set("event.category", []string{"process"})
-		ev.Set("event.type", []string{"start"})
+		ev.Set("event.category", listProcess)
+		ev.Set("event.type", listStart)
 		ev.Set("event.action", "cron_job")
 		setCommand(ev, arg, "", user)
 		return true
 	case "REPLACE", "BEGIN EDIT", "END EDIT", "DELETE":
-		ev.Set("event.category", []string{"configuration"})
-		ev.Set("event.type", []string{"change"})
+		ev.Set("event.category", listConfiguration)
+		ev.Set("event.type", listChange)
 		ev.Set("event.action", "crontab_"+strings.ToLower(strings.ReplaceAll(verb, " ", "_")))
 		if arg != "" && arg != user {
 			ev.Set("user.target.name", arg)
@@ -47,13 +47,13 @@ func parseCron(_ *Parser, msg string, ev *event.Event) bool {
 		ev.Set("file.path", "/var/spool/cron/crontabs/"+user)
 		return true
 	case "LIST":
-		ev.Set("event.category", []string{"configuration"})
-		ev.Set("event.type", []string{"access"})
+		ev.Set("event.category", listConfiguration)
+		ev.Set("event.type", listAccess)
 		ev.Set("event.action", "crontab_list")
 		return true
 	case "RELOAD":
-		ev.Set("event.category", []string{"configuration"})
-		ev.Set("event.type", []string{"change"})
+		ev.Set("event.category", listConfiguration)
+		ev.Set("event.type", listChange)
 		ev.Set("event.action", "cron_reload")
 		ev.Set("file.path", arg)
 		return true

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // MaxLineBytes bounds one line or JSON record; longer input is rejected, not truncated.
@@ -81,75 +82,123 @@ func jsonArrayStart(head []byte) bool {
 
 // readJSON streams JSON documents: each top-level object is a record, each top-level
 // array a list of records, and the Records array of a CloudTrail file is read one record
-// at a time, so a trail file of any size is parsed in bounded memory. Every record is
-// decoded once.
+// at a time, so a trail file of any size is parsed in bounded memory: the stream holds
+// the record being decoded and its read-ahead buffer. Every record is decoded once.
 func readJSON(br *bufio.Reader, p *Parser, emit Emit) error {
-	dec := json.NewDecoder(br)
-	dec.UseNumber()
-	r := &jsonReader{dec: dec, p: p, emit: emit}
+	s := &jsonStream{r: br, buf: make([]byte, 0, 256<<10)}
+	r := &jsonReader{s: s, p: p, emit: emit}
 	for {
-		off := dec.InputOffset()
-		tok, err := dec.Token()
+		c, err := s.peek()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			return r.broken(off, err)
+			return r.broken(err)
 		}
-		switch tok {
-		case json.Delim('['):
-			for dec.More() {
-				if err := r.record(); err != nil {
-					return r.broken(dec.InputOffset(), err)
-				}
+		off := s.offset()
+		switch c {
+		case '[':
+			s.pos++
+			if err := r.elements(']'); err != nil {
+				return r.broken(err)
 			}
-			if _, err := dec.Token(); err != nil {
-				return r.broken(dec.InputOffset(), err)
-			}
-		case json.Delim('{'):
+		case '{':
 			if err := r.object(off); err != nil {
-				return r.broken(off, err)
+				return r.broken(err)
 			}
 		default:
+			v, raw, err := s.value()
+			if err != nil {
+				return r.broken(err)
+			}
 			r.index++
-			p.reject(Rejection{Index: r.index, Offset: off, Reason: "JSON value is not an object", Raw: []byte(fmt.Sprint(tok))})
+			tok := fmt.Sprint(v)
+			switch v.(type) {
+			case int64, float64:
+				tok = raw // a number as it is written
+			}
+			p.reject(Rejection{Index: r.index, Offset: off, Reason: "JSON value is not an object", Raw: []byte(tok)})
 		}
 	}
 }
 
 type jsonReader struct {
-	dec   *json.Decoder
+	s     *jsonStream
 	p     *Parser
 	emit  Emit
 	index int
 }
 
-// broken rejects the rest of a stream after a syntax error: JSON cannot be resynchronised.
-// A read error (not a syntax error) is returned to the caller.
-func (r *jsonReader) broken(off int64, err error) error {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		rest, _ := io.ReadAll(io.LimitReader(r.dec.Buffered(), 4096))
-		r.p.reject(Rejection{Index: r.index + 1, Offset: off, Reason: "invalid JSON: " + err.Error(), Raw: rest})
+// broken rejects the rest of a stream after a syntax error (or a compressed stream cut
+// short): JSON cannot be resynchronised. A read error is returned to the caller.
+func (r *jsonReader) broken(err error) error {
+	var syn *jsonSyntaxError
+	off := r.s.offset()
+	switch {
+	case errors.As(err, &syn):
+		off = int64(syn.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+	default:
+		return err
+	}
+	rest := r.s.buf[min(max(0, int(off-r.s.base)), len(r.s.buf)):]
+	r.p.reject(Rejection{Index: r.index + 1, Offset: off, Reason: "invalid JSON: " + err.Error(), Raw: bytes.Clone(head(rest))})
+	return nil
+}
+
+// elements reads the values of an array whose '[' was consumed, up to its end, each as
+// one record.
+func (r *jsonReader) elements(end byte) error {
+	c, err := r.s.peek()
+	if err != nil {
+		return r.s.truncated(err)
+	}
+	if c == end {
+		r.s.pos++
 		return nil
 	}
-	return err
+	if c == '}' || c == ']' {
+		// Not a record tried: encoding/json's Decoder saw no more values here.
+		return r.s.syntaxError(c, "looking for beginning of value")
+	}
+	for {
+		if err := r.record(); err != nil {
+			return err
+		}
+		if c, err = r.s.peek(); err != nil {
+			return r.s.truncated(err)
+		}
+		switch c {
+		case ',':
+			r.s.pos++
+		case end:
+			r.s.pos++
+			return nil
+		case '}', ']':
+			return r.s.syntaxError(c, "after array element")
+		default:
+			// Counted as a record tried, as encoding/json's Decoder counted it: it
+			// took anything but a closing bracket for the start of another value.
+			r.index++
+			return r.s.syntaxError(c, "after array element")
+		}
+	}
 }
 
 // record decodes the next value of an array as one record.
 func (r *jsonReader) record() error {
-	off := r.dec.InputOffset()
+	off, _ := r.s.peekOffset()
 	r.index++
-	var v any
-	if err := r.dec.Decode(&v); err != nil {
+	v, raw, err := r.s.value()
+	if err != nil {
 		return err
 	}
-	r.value(v, off)
+	r.value(v, off, int64(len(raw)))
 	return nil
 }
 
-func (r *jsonReader) value(v any, off int64) {
-	if size := r.dec.InputOffset() - off; size > MaxLineBytes {
+func (r *jsonReader) value(v any, off, size int64) {
+	if size > MaxLineBytes {
 		r.p.reject(Rejection{Index: r.index, Offset: off, Reason: fmt.Sprintf("record larger than %d bytes", MaxLineBytes)})
 		return
 	}
@@ -159,93 +208,181 @@ func (r *jsonReader) value(v any, off int64) {
 		r.p.reject(Rejection{Index: r.index, Offset: off, Reason: "JSON record is not an object", Raw: head(b)})
 		return
 	}
-	r.p.Record(normalizeNumbers(m).(map[string]any), nil, r.emit)
+	r.p.Record(m, nil, r.emit)
 }
 
-// object reads a top-level object whose '{' was consumed. A "Records" array as its
-// first key is streamed record by record (a CloudTrail file); any other object is one
-// record.
+// object reads a top-level object at off. A "Records" array as its first key is
+// streamed record by record (a CloudTrail file); any other object is one record, read
+// member by member.
 func (r *jsonReader) object(off int64) error {
+	s := r.s
+	s.pos++ // '{'
 	obj := map[string]any{}
 	streamed := false
-	for r.dec.More() {
-		keyTok, err := r.dec.Token()
+	c, err := s.peek()
+	if err != nil {
+		return s.truncated(err)
+	}
+	for c != '}' {
+		if c != '"' {
+			return s.syntaxError(c, "looking for beginning of object key string")
+		}
+		k, _, err := s.value()
 		if err != nil {
 			return err
 		}
-		key, _ := keyTok.(string)
-		if key == "Records" && len(obj) == 0 && !streamed {
-			tok, err := r.dec.Token()
-			if err != nil {
+		key := k.(string)
+		if c, err = s.peek(); err != nil {
+			return s.truncated(err)
+		}
+		if c != ':' {
+			return s.syntaxError(c, "after object key")
+		}
+		s.pos++
+		if c, err = s.peek(); err != nil {
+			return s.truncated(err)
+		}
+		if key == "Records" && c == '[' && len(obj) == 0 && !streamed {
+			s.pos++
+			if err := r.elements(']'); err != nil {
 				return err
 			}
-			if tok == json.Delim('[') {
-				for r.dec.More() {
-					if err := r.record(); err != nil {
-						return err
-					}
-				}
-				if _, err := r.dec.Token(); err != nil {
-					return err
-				}
-				streamed = true
-				continue
-			}
-			v, err := r.finishValue(tok)
+			streamed = true
+		} else {
+			v, _, err := s.value()
 			if err != nil {
 				return err
 			}
 			obj[key] = v
-			continue
 		}
-		var v any
-		if err := r.dec.Decode(&v); err != nil {
-			return err
+		if c, err = s.peek(); err != nil {
+			return s.truncated(err)
 		}
-		obj[key] = v
+		switch c {
+		case ',':
+			s.pos++
+			if c, err = s.peek(); err != nil {
+				return s.truncated(err)
+			}
+			if c == '}' {
+				return s.syntaxError(c, "looking for beginning of object key string")
+			}
+		case '}':
+		default:
+			return s.syntaxError(c, "after object key:value pair")
+		}
 	}
-	if _, err := r.dec.Token(); err != nil {
-		return err
-	}
+	s.pos++ // '}'
 	if streamed {
 		return nil // a trail file's other keys (none in practice) are not records
 	}
 	r.index++
-	r.value(obj, off)
+	r.value(obj, off, s.offset()-off)
 	return nil
 }
 
-// finishValue completes a value whose first token was already read.
-func (r *jsonReader) finishValue(tok json.Token) (any, error) {
-	switch tok {
-	case json.Delim('{'):
-		m := map[string]any{}
-		for r.dec.More() {
-			k, err := r.dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			var v any
-			if err := r.dec.Decode(&v); err != nil {
-				return nil, err
-			}
-			m[k.(string)] = v
-		}
-		_, err := r.dec.Token()
-		return m, err
-	case json.Delim('['):
-		var list []any
-		for r.dec.More() {
-			var v any
-			if err := r.dec.Decode(&v); err != nil {
-				return nil, err
-			}
-			list = append(list, v)
-		}
-		_, err := r.dec.Token()
-		return list, err
+// jsonStream reads a stream of JSON values one value at a time.
+type jsonStream struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // the next unread byte of buf
+	base int64 // the stream offset of buf[0]
+	err  error // io.EOF or the read error that ended the stream
+}
+
+func (s *jsonStream) offset() int64 { return s.base + int64(s.pos) }
+
+// fill reads more of the stream after buf[pos:], moving the unread bytes to the front and
+// growing the buffer when it is full of them (a value larger than the buffer).
+func (s *jsonStream) fill() bool {
+	if s.err != nil {
+		return false
 	}
-	return tok, nil
+	if s.pos > 0 {
+		n := copy(s.buf, s.buf[s.pos:])
+		s.base += int64(s.pos)
+		s.buf, s.pos = s.buf[:n], 0
+	}
+	if len(s.buf) == cap(s.buf) {
+		s.buf = slices.Grow(s.buf, cap(s.buf))
+	}
+	for {
+		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+n]
+		if err != nil {
+			s.err = err
+		}
+		if n > 0 || err != nil {
+			return n > 0
+		}
+	}
+}
+
+// peek skips white space and returns the next byte; the error is the stream's end.
+func (s *jsonStream) peek() (byte, error) {
+	for {
+		for s.pos < len(s.buf) {
+			switch c := s.buf[s.pos]; c {
+			case ' ', '\t', '\n', '\r':
+				s.pos++
+			default:
+				return c, nil
+			}
+		}
+		if !s.fill() {
+			return 0, s.err
+		}
+	}
+}
+
+// peekOffset is the offset of the next value.
+func (s *jsonStream) peekOffset() (int64, error) {
+	_, err := s.peek()
+	return s.offset(), err
+}
+
+// truncated is the error for a stream that ends inside a value.
+func (s *jsonStream) truncated(err error) error {
+	if errors.Is(err, io.EOF) {
+		return &jsonSyntaxError{msg: "unexpected end of JSON input", Offset: int(s.offset())}
+	}
+	return err
+}
+
+func (s *jsonStream) syntaxError(c byte, context string) error {
+	return &jsonSyntaxError{msg: "invalid character " + quoteChar(c) + " " + context, Offset: int(s.offset())}
+}
+
+// value decodes the next value and returns it with its text. The value's bytes are
+// copied into one string, of which its strings are substrings.
+func (s *jsonStream) value() (any, string, error) {
+	if _, err := s.peek(); err != nil {
+		return nil, "", s.truncated(err)
+	}
+	end, complete := jsonValueEnd(s.buf, s.pos)
+	for !complete {
+		// The value goes on past the buffer: read more and scan it again from its
+		// start (records cross the end of the buffer once in a few hundred).
+		if !s.fill() {
+			if !errors.Is(s.err, io.EOF) {
+				return nil, "", s.err
+			}
+			end = len(s.buf) // decoding says what is missing
+			break
+		}
+		end, complete = jsonValueEnd(s.buf, s.pos)
+	}
+	raw := string(s.buf[s.pos:end])
+	v, n, err := decodeJSONValue(raw)
+	if err != nil {
+		var syn *jsonSyntaxError
+		if errors.As(err, &syn) {
+			syn.Offset += int(s.offset())
+		}
+		return nil, "", err
+	}
+	s.pos += n
+	return v, raw[:n], nil
 }
 
 // rawRecord decodes one JSON value and parses it as a record.
@@ -262,22 +399,23 @@ func (p *Parser) rawRecord(raw []byte, index int, off int64, emit Emit) {
 	p.Record(rec, raw, emit)
 }
 
-// decodeObject decodes a JSON object keeping numbers exact (json.Number → int64 or
-// float64), so record ids and account numbers do not turn into floats.
+// decodeObject decodes a JSON object keeping numbers exact (int64 where the literal is
+// an integer that fits, else float64), so record ids and account numbers do not turn
+// into floats.
 func decodeObject(raw []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, _, err := decodeJSONValue(string(raw))
+	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("JSON record is not an object")
 	}
-	return normalizeNumbers(m).(map[string]any), nil
+	return m, nil
 }
 
+// normalizeNumbers turns encoding/json's json.Number into int64 or float64, as the
+// decoder of this package gives numbers (tests compare the two).
 func normalizeNumbers(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -294,7 +432,10 @@ func normalizeNumbers(v any) any {
 		if i, err := x.Int64(); err == nil {
 			return i
 		}
-		f, _ := x.Float64()
+		f, err := x.Float64()
+		if err != nil {
+			return x.String() // too large for float64: kept as written, see number()
+		}
 		return f
 	}
 	return v

@@ -25,12 +25,12 @@ func parsePAM(msg string, ev *event.Event) bool {
 		rest := body[len("session opened for user "):]
 		target, by, _ := strings.Cut(rest, " by ")
 		name, uid := nameUID(target)
-		ev.Set("event.category", []string{"session"})
+		ev.Set("event.category", listSession)
 		if opened {
-			ev.Set("event.type", []string{"start"})
+			ev.Set("event.type", listStart)
 			ev.Set("event.action", "session_opened")
 		} else {
-			ev.Set("event.type", []string{"end"})
+			ev.Set("event.type", listEnd)
 			ev.Set("event.action", "session_closed")
 		}
 		ev.Set("event.outcome", "success")
@@ -56,8 +56,8 @@ func parsePAM(msg string, ev *event.Event) bool {
 		return true
 	case strings.HasPrefix(body, "authentication failure;"):
 		kv := pamKV(strings.TrimPrefix(body, "authentication failure;"))
-		ev.Set("event.category", []string{"authentication"})
-		ev.Set("event.type", []string{"start"})
+		ev.Set("event.category", listAuthentication)
+		ev.Set("event.type", listStart)
 		ev.Set("event.outcome", "failure")
 		ev.Set("event.action", service+"_auth_failure")
 		u, r := kv["user"], kv["ruser"]
@@ -84,8 +84,8 @@ func parsePAM(msg string, ev *event.Event) bool {
 		return true
 	case strings.HasPrefix(body, "password changed for "):
 		user := strings.TrimSpace(strings.TrimPrefix(body, "password changed for "))
-		ev.Set("event.category", []string{"iam"})
-		ev.Set("event.type", []string{"user", "change"})
+		ev.Set("event.category", listIAM)
+		ev.Set("event.type", listUserChange)
 		ev.Set("event.action", "password_changed")
 		ev.Set("event.outcome", "success")
 		ev.Set("user.target.name", user)

@@ -7,11 +7,9 @@ package parse
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/vigilsec/vigil/internal/event"
@@ -49,6 +47,10 @@ type Parser struct {
 	Counts map[string]int
 	seq    int64
 	pos    int64 // the caller's position of the current input, or -1 to count inputs
+	ids    event.IDBuilder
+	spare  *event.Event // see textLine
+	// scratch holds a record's JSON encoding while its content id is computed.
+	scratch []byte
 }
 
 // Types lists the names that Options.Type accepts.
@@ -106,23 +108,52 @@ func lineLooksJSON(line []byte) bool {
 	return len(t) > 1 && t[0] == '{' && t[len(t)-1] == '}'
 }
 
+// textEvent is an event allocated together with room for the fields most syslog lines
+// get (11 to 16): one allocation per line instead of the event and five growths of its
+// field list, at hundreds of thousands of lines a second. Events with more fields grow
+// the list as usual.
+type textEvent struct {
+	ev     event.Event
+	fields [16]event.Field
+}
+
+func newTextEvent(line string) *event.Event {
+	te := &textEvent{}
+	te.ev.Message = line
+	te.ev.Fields = te.fields[:0]
+	return &te.ev
+}
+
 // textLine handles a line that is not JSON and not auditd.
 func (p *Parser) textLine(line string, emit Emit) {
-	ev := &event.Event{Message: line}
 	forced := p.opts.Type
 	if lp, ok := lineParsers[forced]; ok {
+		ev := &event.Event{Message: line}
 		p.finishText(ev, lp(p, line, ev), forced, emit)
 		return
 	}
 	if forced == "" {
+		// Web server lines are tried first, on a spare event that is kept for the next
+		// line while none of them matches: most lines are not theirs, and a web event
+		// sizes its own field list.
+		ev := p.spare
+		if ev == nil {
+			ev = &event.Event{}
+		}
 		for _, name := range lineParserOrder {
+			clear(ev.Fields) // what a parser that gave up had set
+			*ev = event.Event{Message: line, Fields: ev.Fields[:0]}
 			if lineParsers[name](p, line, ev) {
+				p.spare = nil
 				p.finishText(ev, true, name, emit)
 				return
 			}
-			*ev = event.Event{Message: line}
 		}
+		clear(ev.Fields)
+		*ev = event.Event{Fields: ev.Fields[:0]}
+		p.spare = ev
 	}
+	ev := newTextEvent(line)
 	// Syslog framing, then the program's parser.
 	if msg, ok := p.header.parse(line, ev); ok {
 		name := forced
@@ -150,35 +181,60 @@ func (p *Parser) finishText(ev *event.Event, parsed bool, typ string, emit Emit)
 		p.Counts["unparsed"]++
 	}
 	ev.Type = typ
-	p.finish(ev, []byte(ev.Message), emit)
+	p.complete(ev)
+	// The line itself is the content of the id; the id builder reads it where it is.
+	p.ids.Finish(ev, p.opts.Source, p.nextPos(), ev.Message)
+	emit(ev)
 }
 
 func (p *Parser) finish(ev *event.Event, original []byte, emit Emit) {
+	p.complete(ev)
+	pos := p.nextPos()
+	if ev.ID == "" && original == nil && ev.Original != nil {
+		// Records parsed from a stream come without their bytes; only an id derived
+		// from the content needs them: the record as encoding/json writes it.
+		var err error
+		p.scratch, err = event.AppendValueJSON(p.scratch[:0], ev.Original)
+		if err == nil {
+			original = p.scratch
+		}
+	}
+	p.ids.FinishBytes(ev, p.opts.Source, pos, original)
+	if cap(p.scratch) > 64<<10 {
+		p.scratch = nil // one huge record should not pin its size for the rest of the stream
+	}
+	emit(ev)
+}
+
+// complete sets the defaults of a finished event (time, host name) and counts it.
+func (p *Parser) complete(ev *event.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = p.opts.Now().UTC()
 	}
 	if _, ok := ev.Get("host.name"); !ok {
-		if h := ev.GetString("host.hostname"); h != "" {
-			ev.Set("host.name", h)
+		v, _ := ev.Get("host.hostname")
+		if h := event.String(v); h != "" {
+			if _, isString := v.(string); isString {
+				ev.Set("host.name", v) // the same interface value: no new box for the copy
+			} else {
+				ev.Set("host.name", h)
+			}
 		} else if p.opts.Host != "" {
 			ev.Set("host.name", p.opts.Host)
 		}
 	}
 	p.Counts[ev.Type]++
-	// The position in the stream is part of the id: two equal lines in one second are
-	// two events, while re-reading the same stream from its start gives the same ids.
-	if ev.ID == "" && original == nil && ev.Original != nil {
-		// Records parsed from a stream come without their bytes; only an id derived
-		// from the content needs them.
-		original, _ = json.Marshal(ev.Original)
+}
+
+// nextPos returns the position of the current input for its event id. The position in
+// the stream is part of the id: two equal lines in one second are two events, while
+// re-reading the same stream from its start gives the same ids.
+func (p *Parser) nextPos() int64 {
+	if p.pos >= 0 {
+		return p.pos
 	}
-	pos := p.pos
-	if pos < 0 {
-		p.seq++
-		pos = p.seq
-	}
-	ev.Finish(p.opts.Source+"#"+strconv.FormatInt(pos, 10), original)
-	emit(ev)
+	p.seq++
+	return p.seq
 }
 
 // Flush emits events still held (an auditd event whose last record has not arrived).

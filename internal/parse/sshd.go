@@ -86,8 +86,8 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 			rest = rest[i+16:]
 		}
 		ip, port, _ := ipPort(rest)
-		ev.Set("event.category", []string{"network"})
-		ev.Set("event.type", []string{"connection"})
+		ev.Set("event.category", listNetwork)
+		ev.Set("event.type", listConnection)
 		ev.Set("event.action", "ssh_no_identification")
 		ev.Set("event.outcome", "failure")
 		setSource(ev, ip, port)
@@ -95,8 +95,8 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 	case strings.HasPrefix(msg, "pam_unix(sshd:"):
 		return parsePAM(msg, ev)
 	case strings.HasPrefix(msg, "Server listening on "):
-		ev.Set("event.category", []string{"process"})
-		ev.Set("event.type", []string{"start"})
+		ev.Set("event.category", listProcess)
+		ev.Set("event.type", listStart)
 		ev.Set("event.action", "ssh_server_listening")
 		return true
 	}
@@ -146,8 +146,8 @@ func parseSSHDisconnect(msg string, ev *event.Event) bool {
 	if _, after, found := strings.Cut(rest, ":"); found && reason == "" {
 		reason = after
 	}
-	ev.Set("event.category", []string{"authentication", "network"})
-	ev.Set("event.type", []string{"end"})
+	ev.Set("event.category", listAuthenticationNetwork)
+	ev.Set("event.type", listEnd)
 	ev.Set("event.action", "ssh_disconnect")
 	setSource(ev, ip, port)
 	if preauth {
@@ -168,12 +168,12 @@ func parseSSHDisconnect(msg string, ev *event.Event) bool {
 
 // login sets the fields of an authentication attempt.
 func login(ev *event.Event, action string, ok bool, user, ip string, port int64) {
-	ev.Set("event.category", []string{"authentication"})
+	ev.Set("event.category", listAuthentication)
 	if ok {
-		ev.Set("event.type", []string{"start"})
+		ev.Set("event.type", listStart)
 		ev.Set("event.outcome", "success")
 	} else {
-		ev.Set("event.type", []string{"start"})
+		ev.Set("event.type", listStart)
 		ev.Set("event.outcome", "failure")
 	}
 	ev.Set("event.action", action)

@@ -48,14 +48,14 @@ func parseSudo(_ *Parser, msg string, ev *event.Event) bool {
 		return false
 	}
 	target := kv["USER"]
-	ev.Set("event.category", []string{"process"})
-	ev.Set("event.type", []string{"start"})
+	ev.Set("event.category", listProcess)
+	ev.Set("event.type", listStart)
 	ev.Set("event.action", "sudo_command")
 	ev.Set("event.outcome", "success")
 	if problem != "" {
 		ev.Set("event.outcome", "failure")
 		ev.Set("event.reason", problem)
-		ev.Set("event.type", []string{"start", "denied"})
+		ev.Set("event.type", listStartDenied)
 	}
 	ev.Set("user.name", user)
 	ev.Append("related.user", user)
@@ -152,8 +152,8 @@ func suEvent(ev *event.Event, user, target, tty string, ok bool) bool {
 	if user == "" || target == "" {
 		return false
 	}
-	ev.Set("event.category", []string{"authentication", "session"})
-	ev.Set("event.type", []string{"start"})
+	ev.Set("event.category", listAuthenticationSession)
+	ev.Set("event.type", listStart)
 	ev.Set("event.action", "su")
 	ev.Set("event.outcome", "success")
 	if !ok {

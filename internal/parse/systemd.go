@@ -25,8 +25,8 @@ func parseSystemd(_ *Parser, msg string, ev *event.Event) bool {
 			unit = name
 			ev.Set("systemd.unit.description", strings.TrimSuffix(strings.TrimSuffix(desc, "..."), "."))
 		}
-		ev.Set("event.category", []string{"process"})
-		ev.Set("event.type", []string{typ})
+		ev.Set("event.category", listProcess)
+		ev.Set("event.type", shared(typ))
 		ev.Set("event.action", action)
 		if ok {
 			ev.Set("event.outcome", "success")
@@ -57,8 +57,8 @@ func parseSystemd(_ *Parser, msg string, ev *event.Event) bool {
 		if !found {
 			return false
 		}
-		ev.Set("event.category", []string{"session"})
-		ev.Set("event.type", []string{"start"})
+		ev.Set("event.category", listSession)
+		ev.Set("event.type", listStart)
 		ev.Set("event.action", "session_opened")
 		ev.Set("event.outcome", "success")
 		ev.Set("user.name", user)

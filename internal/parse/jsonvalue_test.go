@@ -1,0 +1,141 @@
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/event"
+)
+
+// referenceDecode is what the parsers decoded records with before decodeJSONValue:
+// encoding/json with UseNumber, then normalizeNumbers.
+func referenceDecode(data []byte) (any, int64, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, 0, err
+	}
+	return normalizeNumbers(v), dec.InputOffset(), nil
+}
+
+func checkDecode(t *testing.T, data []byte) {
+	t.Helper()
+	want, wantEnd, wantErr := referenceDecode(data)
+	got, end, err := decodeJSONValue(string(data))
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("%q: error %v, encoding/json %v", data, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q:\n got %#v\nwant %#v", data, got, want)
+	}
+	if int64(end) != wantEnd {
+		t.Fatalf("%q: ends at %d, encoding/json at %d", data, end, wantEnd)
+	}
+}
+
+var decodeSeeds = []string{
+	`{"a":1,"b":[true,false,null,"x",-0,1.5e3,9223372036854775807,9223372036854775808,-9223372036854775808,-9223372036854775809,1e400,0.1,1E-7]}`,
+	`  {"k": "\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800\udc00x\ud800\u0041\udc00\ud83dz", "dup": 1, "dup": 2}`,
+	"{\"bad utf8\": \"a\xff\xfeb\xed\xa0\x80c\xef\xbf\xbd\", \"\xff\": 1}",
+	`[]`, `{}`, `[{}]`, `""`, `"x"`, `123`, `-`, `01`, `1.`, `1e`, `.5`, `tru`, `nul`, `{"a"}`, `{"a":}`, `{,}`, `[1,]`,
+	`{"a":1,}`, `[1 2]`, "\"\x01\"", `"\x"`, `"\u12"`, `"\u12G4"`, `{"a":1`, `[`, `"abc`, `{"a":1}trailing`, `1 2`,
+	"\ufeff{}", "{\"a\":\"\u2028\"}",
+}
+
+func TestDecodeJSONValue(t *testing.T) {
+	deep := []string{strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 10000) + strings.Repeat("]", 10000)}
+	for _, s := range append(deep, decodeSeeds...) {
+		checkDecode(t, []byte(s))
+	}
+	for _, f := range []string{"testdata/cloudtrail/records.json", "testdata/cloudtrail/lookup-events.json",
+		"testdata/actiontrail/oss-delivery.json", "testdata/cloudaudit/lookup-events.json"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDecode(t, b)
+	}
+	// A number too large for float64 stays as written, so the record can be encoded.
+	if v, _, _ := decodeJSONValue("-1e400"); v != "-1e400" {
+		t.Errorf("-1e400 = %#v", v)
+	}
+}
+
+// FuzzDecodeJSON compares decodeJSONValue with encoding/json and normalizeNumbers on
+// arbitrary input: the same value and end, or both an error.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	if b, err := os.ReadFile("testdata/cloudtrail/records.json"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkDecode(t, data)
+	})
+}
+
+type readResult struct {
+	events     []string
+	counts     map[string]int
+	rejections []string
+	err        error
+}
+
+func readWith(read func(*bufio.Reader, *Parser, Emit) error, data []byte) readResult {
+	var res readResult
+	p, _ := New(Options{Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }, Source: "fuzz",
+		Reject: func(r Rejection) {
+			reason := r.Reason
+			if strings.HasPrefix(reason, "invalid JSON") {
+				reason = "invalid JSON" // the two decoders word syntax errors differently
+			}
+			res.rejections = append(res.rejections, fmt.Sprintf("%d %s", r.Index, reason))
+		}})
+	res.err = read(bufio.NewReaderSize(bytes.NewReader(data), 16), p, func(ev *event.Event) {
+		b, err := ev.AppendJSON(nil)
+		if err != nil {
+			b = []byte(err.Error())
+		}
+		res.events = append(res.events, string(b))
+	})
+	res.counts = p.Counts
+	return res
+}
+
+// FuzzReadJSON compares the streaming JSON reader with the one it replaced (encoding/json's
+// Decoder): the same events with the same ids, the same counts and the same rejections.
+func FuzzReadJSON(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{`[{"a":1}, 2, {"b":2}]`, "[\n\"x\"]", "{\n\"a\": 1,\n\"b\": ", "{\n \"a\": 1\n}\n{\n \"b\": 2\n}\n",
+		"{\n\"Records\": [{\"a\":1},{\"b\":2}]}\n{oops", "{\n\"Records\": {\"x\": [1, {\"y\": 2}]}, \"z\": 3}",
+		`{"Records":[{"eventVersion":"1.08","eventSource":"ec2.amazonaws.com","eventID":"x"}], "other": [1]}`,
+		`{"Records":[]}`, `{"Records":[1]}`, `{"a":1,"Records":[{"b":2}]}`, `{"Rec\u006frds":[{"b":2}]}`,
+		`[1,]`, `[,1]`, `{"a":1,}`, `{"a" 1}`, `[{"a":1}{"b":2}]`, `true false null "s" -1.50e3 {}`, `]`, `}`, `,`} {
+		f.Add([]byte(s))
+	}
+	if b, err := os.ReadFile("testdata/cloudtrail/records.json"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := readWith(readJSONReference, data)
+		got := readWith(readJSON, data)
+		if (got.err == nil) != (want.err == nil) || !reflect.DeepEqual(got.counts, want.counts) ||
+			!reflect.DeepEqual(got.rejections, want.rejections) || !reflect.DeepEqual(got.events, want.events) {
+			t.Fatalf("%q:\n got %+v\nwant %+v", data, got, want)
+		}
+	})
+}
