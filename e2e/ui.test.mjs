@@ -461,6 +461,22 @@ test('web console: first sign-in, TOTP, language, API tokens, hosts and ingestio
     assert.equal((await raw.innerText()).trim(), broken);
   });
 
+  await step('the Matrix page shows CS-IA-01 with its rules, and its checklist on click', async () => {
+    await byId('nav-matrix').click();
+    const cell = page.locator('[data-testid="matrix-cell"][data-technique="CS-IA-01"]');
+    await cell.waitFor();
+    const rules = Number(await cell.getAttribute('data-rules'));
+    assert.ok(rules >= 1, `CS-IA-01 has ${rules} rules`);
+    assert.match(await cell.innerText(), new RegExp(`CS-IA-01[\\s\\S]*${rules} rules`));
+    assert.match(await byId('matrix-activity-notice').innerText(), /alerts/);
+    await cell.click();
+    const checklist = byId('technique-checklist');
+    await checklist.waitFor();
+    assert.ok(await checklist.locator('[data-testid="checklist-phase"]').count() >= 1, 'the checklist has phases');
+    assert.equal(await byId('technique-rule').count(), rules);
+    assert.ok(page.url().endsWith('#/matrix/CS-IA-01'));
+  });
+
   await step('the page raised no script errors or CSP violations', async () => {
     assert.deepEqual(pageProblems, []);
   });

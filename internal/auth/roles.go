@@ -26,6 +26,7 @@ const (
 	PermAgentsEnroll  Permission = "agents:enroll"
 	PermAgentsReport  Permission = "agents:report"
 	PermHostsRead     Permission = "hosts:read"
+	PermMatrixRead    Permission = "matrix:read"
 )
 
 // Role names.
@@ -48,15 +49,15 @@ var roleDefs = []struct {
 	{RoleAdmin, "Runs the platform: users, tokens, settings; can do everything.", []Permission{
 		PermUsersRead, PermUsersWrite, PermTokensRead, PermTokensWrite, PermAuditRead,
 		PermSettingsRead, PermSettingsWrite, PermMetricsRead, PermIngestWrite, PermIngestRead,
-		PermAgentsEnroll, PermAgentsReport, PermHostsRead}},
+		PermAgentsEnroll, PermAgentsReport, PermHostsRead, PermMatrixRead}},
 	{RoleIncidentCommander, "Leads the response: owns incidents, approves containment, reads the audit log.", []Permission{
-		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead}},
+		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead}},
 	{RoleAnalyst, "Triages alerts and investigates incidents.", []Permission{
-		PermMetricsRead, PermIngestRead, PermHostsRead}},
+		PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead}},
 	{RoleResponder, "Carries out containment and remediation actions.", []Permission{
-		PermMetricsRead, PermHostsRead}},
+		PermMetricsRead, PermHostsRead, PermMatrixRead}},
 	{RoleViewer, "Reads dashboards and incidents; changes nothing.", []Permission{
-		PermMetricsRead, PermHostsRead}},
+		PermMetricsRead, PermHostsRead, PermMatrixRead}},
 	{RoleIngest, "A machine that sends logs (agents, scripts, forwarders): submits events, enrols agents, reports heartbeats.", []Permission{
 		PermIngestWrite, PermAgentsEnroll, PermAgentsReport}},
 }

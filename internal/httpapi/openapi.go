@@ -172,6 +172,19 @@ func schemaOf(t reflect.Type) map[string]any {
 			if name == "-" {
 				continue
 			}
+			if name == "" && f.Anonymous {
+				// An embedded struct's fields are the outer object's, as encoding/json writes them.
+				inner := schemaOf(f.Type)
+				if p, ok := inner["properties"].(map[string]any); ok {
+					for k, v := range p {
+						props[k] = v
+					}
+					if r, ok := inner["required"].([]string); ok {
+						required = append(required, r...)
+					}
+					continue
+				}
+			}
 			if name == "" {
 				name = f.Name
 			}

@@ -174,7 +174,10 @@ func TestNoInlineCode(t *testing.T) {
 		if m := unsafe.FindString(a.text); m != "" {
 			t.Errorf("%s uses %q", a.name, m)
 		}
-		if strings.Contains(a.text, "http://") || strings.Contains(a.text, "https://") {
+		// The one other origin allowed: plain links (opened by the user, in a new
+		// tab with rel=noopener, never loaded by the page) to the MITRE ATT&CK site.
+		text := strings.ReplaceAll(a.text, "`https://attack.mitre.org/techniques/", "")
+		if strings.Contains(text, "http://") || strings.Contains(text, "https://") {
 			t.Errorf("%s refers to another origin", a.name)
 		}
 	}

@@ -7,6 +7,7 @@ import { renderLogin, renderPasswordChange, renderForcedTotp } from './auth.js';
 import { renderDashboard, renderUnavailable } from './pages.js';
 import { renderSettings } from './settings.js';
 import { renderHosts } from './hosts.js';
+import { renderMatrix } from './matrix.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,7 +16,7 @@ const pages = {
   dashboard: { title: () => t('nav.dashboard'), render: renderDashboard },
   alerts: { title: () => t('nav.alerts'), render: (el) => renderUnavailable(el, t('unavailable.alerts')) },
   incidents: { title: () => t('nav.incidents'), render: (el) => renderUnavailable(el, t('unavailable.incidents')) },
-  matrix: { title: () => t('nav.matrix'), render: (el) => renderUnavailable(el, t('unavailable.matrix')) },
+  matrix: { title: () => t('nav.matrix'), render: renderMatrix },
   search: { title: () => t('nav.search'), render: (el) => renderUnavailable(el, t('unavailable.search')) },
   hosts: { title: () => t('nav.hosts'), render: renderHosts },
   rules: { title: () => t('nav.rules'), render: (el) => renderUnavailable(el, t('unavailable.rules')) },
