@@ -1,0 +1,259 @@
+package detect
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/sigma"
+)
+
+// Engine evaluates compiled rules against events. It is safe for concurrent use; calls
+// are serialised, since correlations keep state across events.
+type Engine struct {
+	mu      sync.Mutex
+	opts    Options
+	sources []*source
+	rules   []*crule // every compiled detection and correlation rule, in load order
+	acc     []accessor
+	corrs   []*corr
+	filters []*cfilter
+
+	bySource   [][]int // the detection rules of each source
+	everywhere []int   // with IgnoreLogsource: every detection rule
+	plans      map[string]*typePlan
+	routes     map[srcMask]*route
+
+	pf      *prefilter
+	ctx     *evalCtx
+	candGen []uint32 // rules marked by the prefilter for the event of generation gen
+	gen     uint32
+
+	out   []Alert
+	st    counters
+	clock int64 // the latest time seen, in Unix nanoseconds
+}
+
+// crule is a compiled detection or correlation rule.
+type crule struct {
+	rule   *sigma.Rule
+	kind   sigma.Kind
+	idx    int
+	srcIdx int
+	src    *source
+	ref    RuleRef
+
+	cond    *node // detection rules
+	corr    *corr // correlation rules
+	lits    []int // the prefilter's literals, one of which the rule needs; nil: none
+	filters []filterUse
+	parents []corrTarget
+	// generate tells whether the rule raises alerts of its own (see generation).
+	generate bool
+
+	st ruleCounters
+}
+
+type ruleCounters struct {
+	evals, hits, skipped, suppressed, alerts uint64
+	sampledNs                                int64
+	samples                                  uint64
+}
+
+// cfilter is a compiled filter.
+type cfilter struct {
+	rule       *sigma.Rule
+	ref        RuleRef
+	rules      int
+	suppressed uint64
+}
+
+// filterUse is a filter's condition compiled for one rule's pipeline.
+type filterUse struct {
+	f    *cfilter
+	cond *node
+}
+
+type counters struct {
+	events, offered, skipped, evaluated, alerts uint64
+}
+
+// Eval evaluates one event and returns the alerts it raises: the matches of detection
+// rules, the correlations it completes, and the correlation windows its time closed.
+// Time comes from the event: it places the event in correlation windows and moves the
+// engine's clock, so replaying logs (hunt) raises the alerts a live engine raised. now
+// is the injected clock, used for an event without a time of its own; a live engine
+// also calls Advance with it from a timer, so that windows close when no event comes.
+func (e *Engine) Eval(ev *event.Event, now time.Time) []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.out = nil
+	t := ev.Time
+	if t.IsZero() {
+		t = now
+	}
+	e.advance(t.UnixNano())
+	e.st.events++
+	c := e.ctx
+	c.reset(ev)
+	rt := e.route(ev)
+	e.st.offered += uint64(len(rt.rules))
+	prefilter := e.pf != nil && len(rt.rules) > 0
+	if prefilter {
+		e.scan(rt)
+	}
+	for _, ri := range rt.rules {
+		cr := e.rules[ri]
+		if prefilter && cr.lits != nil && e.candGen[ri] != e.gen {
+			cr.st.skipped++
+			e.st.skipped++
+			continue
+		}
+		e.evaluate(cr, ev, t)
+	}
+	c.ev = nil
+	return e.out
+}
+
+// evaluate runs one detection rule on the current event.
+func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
+	c := e.ctx
+	cr.st.evals++
+	e.st.evaluated++
+	var began time.Time
+	sampled := cr.st.evals&63 == 1
+	if sampled {
+		began = time.Now()
+	}
+	ok := cr.cond.eval(c)
+	if ok {
+		for _, fu := range cr.filters {
+			if !fu.cond.eval(c) {
+				fu.f.suppressed++
+				cr.st.suppressed++
+				ok = false
+				break
+			}
+		}
+	}
+	if sampled {
+		cr.st.sampledNs += int64(time.Since(began))
+		cr.st.samples++
+	}
+	if !ok {
+		return
+	}
+	cr.st.hits++
+	a := Alert{Rule: cr.ref, Time: t, First: t, Last: t, EventIDs: []string{ev.ID}, EventCount: 1}
+	if cr.generate {
+		// Evaluate once more, noting the fields that matched.
+		rec := make([]MatchedField, 0, 4)
+		c.rec = &rec
+		cr.cond.eval(c)
+		c.rec = nil
+		a.Matched = rec
+	}
+	for _, p := range cr.parents {
+		p.c.matchEvent(e, p.pos, t, ev.ID)
+	}
+	if cr.generate {
+		cr.st.alerts++
+		e.st.alerts++
+		e.out = append(e.out, a)
+	}
+}
+
+// emit delivers a correlation's alert: to the output when the correlation generates
+// alerts, and to the correlations that reference it.
+func (e *Engine) emit(cr *crule, a *Alert) {
+	for _, p := range cr.parents {
+		p.c.matchAlert(e, p.pos, a)
+	}
+	if cr.generate {
+		cr.st.alerts++
+		e.st.alerts++
+		e.out = append(e.out, *a)
+	}
+}
+
+// advance moves the clock and closes the correlation windows that ended before it.
+func (e *Engine) advance(now int64) {
+	if now > e.clock {
+		e.clock = now
+	}
+	for _, co := range e.corrs {
+		if co.head != nil && co.head.deadline < e.clock {
+			co.sweep(e, e.clock)
+		}
+	}
+}
+
+// Advance moves the clock without an event (a live engine calls it from a timer) and
+// returns the alerts of the correlation windows that closed. Events older than the
+// clock still count in the windows that are open, but windows it closed stay closed.
+func (e *Engine) Advance(now time.Time) []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.out = nil
+	e.advance(now.UnixNano())
+	return e.out
+}
+
+// Flush decides every open correlation window as if the clock had passed its end, and
+// forgets all correlation state; hunt calls it at the end of its input.
+func (e *Engine) Flush() []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.out = nil
+	for _, co := range e.corrs {
+		co.flush(e)
+	}
+	return e.out
+}
+
+// RuleInfo describes a compiled rule.
+type RuleInfo struct {
+	RuleRef
+	// Source names the logsource mapping entry that routes events to the rule (empty
+	// for correlations, and for rules read without a mapping).
+	Source string
+	// Generates tells whether the rule raises alerts of its own.
+	Generates bool
+	// Literals is the number of literals the prefilter requires one of (0: the rule
+	// is evaluated for every event its logsource offers).
+	Literals int
+}
+
+// Rules lists the compiled rules in load order.
+func (e *Engine) Rules() []RuleInfo {
+	out := make([]RuleInfo, 0, len(e.rules))
+	for _, cr := range e.rules {
+		ri := RuleInfo{RuleRef: cr.ref, Generates: cr.generate, Literals: len(cr.lits)}
+		if cr.src != nil {
+			ri.Source = cr.src.name
+		}
+		out = append(out, ri)
+	}
+	return out
+}
+
+// Len is the number of compiled rules (detections and correlations).
+func (e *Engine) Len() int { return len(e.rules) }
+
+// sortedUnion merges sorted index lists.
+func sortedUnion(lists ...[]int) []int {
+	var out []int
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	sort.Ints(out)
+	n := 0
+	for i, x := range out {
+		if i == 0 || x != out[n-1] {
+			out[n] = x
+			n++
+		}
+	}
+	return out[:n]
+}
