@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -13,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/internal/coverage"
-	"github.com/vigilsec/vigil/internal/matrix"
-	"github.com/vigilsec/vigil/rules"
 )
 
 func newMatrix() *cobra.Command {
@@ -73,28 +70,20 @@ func newMatrix() *cobra.Command {
 	return cmd
 }
 
-// matrixReport computes the coverage of the rules of dir, or of the built-in rules.
+// matrixReport computes the coverage of the rules of dir, or of the built-in rules,
+// with the results of their tests.
 func matrixReport(dir string) (*coverage.Report, error) {
-	cat, err := matrix.Load()
+	if dir == "" {
+		return coverage.Builtin()
+	}
+	info, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
 	}
-	var fsys fs.FS = rules.FS
-	if dir != "" {
-		info, err := os.Stat(dir)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			return nil, fmt.Errorf("--rules %s: not a directory", dir)
-		}
-		fsys = os.DirFS(dir)
+	if !info.IsDir() {
+		return nil, fmt.Errorf("--rules %s: not a directory", dir)
 	}
-	rs, err := coverage.LoadFS(fsys)
-	if err != nil {
-		return nil, err
-	}
-	return coverage.Compute(cat, rs, nil), nil
+	return coverage.ForDir(dir)
 }
 
 func writeMatrixText(w io.Writer, rep *coverage.Report) error {

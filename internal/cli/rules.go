@@ -18,7 +18,7 @@ func newRules() *cobra.Command {
 		Use:   "rules",
 		Short: "Check Sigma rules",
 	}
-	cmd.AddCommand(newRulesLint())
+	cmd.AddCommand(newRulesLint(), newRulesTest())
 	return cmd
 }
 

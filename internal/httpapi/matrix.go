@@ -6,8 +6,6 @@ import (
 
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/coverage"
-	"github.com/vigilsec/vigil/internal/matrix"
-	"github.com/vigilsec/vigil/rules"
 )
 
 // registerMatrixRoutes adds the attack matrix: the catalog with the coverage of the
@@ -20,19 +18,10 @@ func (a *API) registerMatrixRoutes() {
 		Summary: "The rule coverage as a MITRE ATT&CK Navigator layer", Response: coverage.Layer{}, handle: a.getNavigator})
 }
 
-// matrixReport computes the coverage of the built-in rules once: the catalog and the
-// rules are compiled into the binary and do not change while it runs.
-var matrixReport = sync.OnceValues(func() (*coverage.Report, error) {
-	cat, err := matrix.Load()
-	if err != nil {
-		return nil, err
-	}
-	rs, err := coverage.LoadFS(rules.FS)
-	if err != nil {
-		return nil, err
-	}
-	return coverage.Compute(cat, rs, nil), nil
-})
+// matrixReport computes the coverage of the built-in rules, with their test results,
+// once: the catalog and the rules are compiled into the binary and do not change while
+// it runs.
+var matrixReport = sync.OnceValues(coverage.Builtin)
 
 func (a *API) getMatrix(w http.ResponseWriter, r *http.Request, _ *principal) error {
 	rep, err := matrixReport()
