@@ -65,4 +65,3 @@ func newRulesTest() *cobra.Command {
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every case, not only failures")
 	return cmd
 }
-

@@ -123,4 +123,3 @@ func (r Result) String() string {
 	}
 	return fmt.Sprintf("%s:%d: negative case %q: FALSE HIT (%d alerts)", at, r.Case.Line, r.Case.Name, r.Alerts)
 }
-
