@@ -87,7 +87,8 @@ func (e *Event) Append(key, value string) {
 // Get returns the value at a dotted path and whether it exists. Normalized fields are
 // looked up first, then the original record: at each level a key may itself contain dots
 // ("requestParameters.policy.name" finds {"requestParameters": {"policy.name": ...}}).
-// The pseudo-fields "@timestamp", "message" and "event.id" are always available.
+// The pseudo-fields "@timestamp", "message", "event.id" and "event.module" (the
+// parser) are always available.
 func (e *Event) Get(path string) (any, bool) {
 	for i := range e.Fields {
 		if sameKey(e.Fields[i].Key, path) {
@@ -119,6 +120,10 @@ func (e *Event) Get(path string) (any, bool) {
 	case "event.id":
 		if e.ID != "" {
 			return e.ID, true
+		}
+	case "event.module":
+		if e.Type != "" {
+			return e.Type, true
 		}
 	}
 	if e.Original != nil {
