@@ -421,6 +421,11 @@ func needsEscape(x uint64) bool {
 }
 
 // appendString writes s as a JSON string exactly as encoding/json does.
+// AppendJSONString appends s as a JSON string exactly as encoding/json writes it (HTML
+// characters and U+2028/2029 escaped, invalid UTF-8 replaced), for other encoders of
+// the product that write JSON by hand (alerts).
+func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
+
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	// Most strings need no escaping: skip eight bytes at a time while none of them does.
