@@ -14,12 +14,13 @@ import (
 
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/intel"
 	"github.com/vigilsec/vigil/internal/parse"
 )
 
 func newHunt() *cobra.Command {
 	var opts ruleFlags
-	var ruleDirs []string
+	var ruleDirs, intelFiles []string
 	var since, until, zone, typ, host string
 	cmd := &cobra.Command{
 		Use:   "hunt --rules DIR [--rules DIR...] [FILE...|-]",
@@ -30,7 +31,12 @@ func newHunt() *cobra.Command {
 			"one JSON line per alert. Inputs are read in the order given. A summary goes to standard error: events,\n" +
 			"alerts per rule, events per second and the share of rule evaluations the prefilter spared. Exits 1 when\n" +
 			"an input cannot be read, input is rejected (as `vigil parse` rejects it) or a rule is rejected (the other\n" +
-			"rules still run).",
+			"rules still run).\n\n" +
+			"--intel FILE adds a threat-intelligence indicator list (IP addresses, CIDR networks, domains, URLs, MD5/SHA-1/\n" +
+			"SHA-256 hashes): CSV with a header row (type,value[,severity,description,source,tags]) or a STIX 2.1 bundle,\n" +
+			"told apart by content. Every event is matched against the lists after the rules; an event that holds\n" +
+			"indicators gives one alert per list, rule id \"intel:<FILE>\", kind \"intel\". Rejected indicators are\n" +
+			"printed and make the exit status 1 (the others are used); expired ones are skipped.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(ruleDirs) == 0 {
 				return fmt.Errorf("--rules is required")
@@ -60,6 +66,11 @@ func newHunt() *cobra.Command {
 				fmt.Fprintf(stderr, "%v\n", e)
 				failed = true
 			}
+			lists, rejected, err := loadIntel(stderr, intelFiles)
+			if err != nil {
+				return err
+			}
+			failed = failed || rejected
 			if eng.Len() == 0 {
 				fmt.Fprintln(stderr, "vigil hunt: no rule to run")
 				return exitCode(1)
@@ -68,6 +79,10 @@ func newHunt() *cobra.Command {
 				args = []string{"-"}
 			}
 			h := &hunter{eng: eng, out: bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10), from: from, to: to, perRule: map[string]int{}, types: map[string]int{}}
+			if len(lists) > 0 {
+				h.intel = intel.NewMatcher(lists...)
+				h.intelLists = lists
+			}
 			began := time.Now()
 			for _, name := range args {
 				if err := h.input(cmd, name, typ, host, loc); err != nil {
@@ -90,6 +105,7 @@ func newHunt() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&ruleDirs, "rules", nil, "rule file or directory (repeatable)")
+	cmd.Flags().StringArrayVar(&intelFiles, "intel", nil, "threat-intel indicator list, CSV or STIX 2.1 bundle (repeatable)")
 	cmd.Flags().StringVar(&since, "since", "", "skip events before this time (RFC 3339, or 2006-01-02[T15:04:05] in --tz)")
 	cmd.Flags().StringVar(&until, "until", "", "skip events at or after this time (same forms as --since)")
 	cmd.Flags().StringVar(&zone, "tz", "", "time zone of timestamps that carry none, e.g. Asia/Shanghai (default UTC)")
@@ -115,6 +131,28 @@ func huntTime(flag, s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%s %q: expected RFC 3339 or 2006-01-02[T15:04:05]", flag, s)
 }
 
+// loadIntel reads the --intel lists and prints their rejected entries; rejected is true
+// when there were any.
+func loadIntel(stderr io.Writer, files []string) (lists []*intel.List, rejected bool, err error) {
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, false, fmt.Errorf("--intel: %w", err)
+		}
+		l, err := intel.Load(name, f)
+		f.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("--intel: %w", err)
+		}
+		for _, r := range l.Rejected {
+			fmt.Fprintf(stderr, "%s: %s: rejected: %s\n", name, r.Pos, r.Reason)
+			rejected = true
+		}
+		lists = append(lists, l)
+	}
+	return lists, rejected, nil
+}
+
 // hunter runs the engine over parsed events and writes the alerts.
 type hunter struct {
 	eng      *detect.Engine
@@ -126,6 +164,10 @@ type hunter struct {
 	alerts   int
 	perRule  map[string]int // "level\x00title\x00id" -> alerts
 	types    map[string]int
+	// intel matches the --intel lists; hits is its reused buffer.
+	intel      *intel.Matcher
+	intelLists []*intel.List
+	hits       []intel.Hit
 }
 
 // input parses one input and evaluates its events.
@@ -170,6 +212,11 @@ func (h *hunter) event(ev *event.Event) {
 	}
 	h.events++
 	h.write(h.eng.Eval(ev, ev.Time))
+	if h.intel != nil {
+		if h.hits = h.intel.AppendMatch(h.hits[:0], ev); len(h.hits) > 0 {
+			h.write(intel.Alerts(ev, h.hits))
+		}
+	}
 }
 
 // write prints alerts as JSON lines.
@@ -203,6 +250,14 @@ func (h *hunter) summary(w io.Writer, took time.Duration) {
 		h.events, strings.Join(types, ", "), h.eng.Len(), took.Round(time.Millisecond), rate, 100*st.SkippedFraction(), st.Offered)
 	if h.skipped > 0 {
 		fmt.Fprintf(w, "%d events outside --since/--until were skipped\n", h.skipped)
+	}
+	if h.intel != nil {
+		rejected, expired := 0, 0
+		for _, l := range h.intelLists {
+			rejected += len(l.Rejected)
+			expired += l.Expired
+		}
+		fmt.Fprintf(w, "intel: %d indicators from %d lists (%d rejected, %d expired)\n", h.intel.Len(), len(h.intelLists), rejected, expired)
 	}
 	fmt.Fprintf(w, "alerts: %d\n", h.alerts)
 	keys := make([]string, 0, len(h.perRule))

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -261,4 +262,70 @@ func TestRulesLintSigmaHQ(t *testing.T) {
 	if r.stdout != "loaded 435, rejected 0\n" {
 		t.Errorf("linux and cloud, ignoring the logsource: %v", r)
 	}
+}
+
+// TestHuntIntel hunts the auth.log with indicator lists: the line from a listed address
+// gives an intel alert next to the rules' alert, a listed network (STIX) gives one per
+// event from it, and a rejected indicator is reported and makes the exit status 1.
+func TestHuntIntel(t *testing.T) {
+	dir := t.TempDir()
+	csvFile := filepath.Join(dir, "feed.csv")
+	if err := os.WriteFile(csvFile, []byte("type,value,severity,description,source,tags\n"+
+		"ipv4,198.51.100.7,medium,known bad deploy source,example-feed,attack.t1078\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stixFile := filepath.Join(dir, "bundle.json")
+	if err := os.WriteFile(stixFile, []byte(`{"type":"bundle","objects":[
+		{"type":"indicator","id":"indicator--1","name":"scanner net","pattern_type":"stix","pattern":"[ipv4-addr:value ISSUBSET '203.0.113.0/24']","labels":["scanner"]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join("testdata", "hunt", "auth.log")
+	rules := filepath.Join("testdata", "hunt", "rules")
+	r := mustVigil(t, "", "hunt", "--rules", rules, "--intel", csvFile, "--intel", stixFile, log)
+	byRule := map[string][]huntAlert{}
+	for _, a := range alertsOf(t, r.stdout) {
+		byRule[a.Rule.ID] = append(byRule[a.Rule.ID], a)
+	}
+	if len(byRule["7c1f3b52-4a0e-4d6b-9f3e-1b2a5c8d9e04"]) != 1 {
+		t.Errorf("the rule's alert is missing: %v", r)
+	}
+	feed := byRule["intel:"+csvFile]
+	if len(feed) != 1 {
+		t.Fatalf("want one intel alert of the CSV list: %v", r)
+	}
+	a := feed[0]
+	if a.Rule.Title != "Threat intelligence match: "+csvFile || a.Rule.Level != "medium" || a.Rule.Kind != "intel" || !contains(a.Rule.Tags, "attack.t1078") {
+		t.Errorf("rule %+v", a.Rule)
+	}
+	if a.Matched["source.ip"] != "198.51.100.7" || a.Matched["threat.indicator.description"] != "known bad deploy source" || len(a.Event.IDs) != 1 || a.Event.Count != 1 {
+		t.Errorf("alert %+v", a)
+	}
+	if a.Time != "2026-11-28T09:58:01Z" {
+		t.Errorf("time %s", a.Time)
+	}
+	net := byRule["intel:"+stixFile]
+	if len(net) == 0 || net[0].Rule.Level != "high" || !contains(net[0].Rule.Tags, "scanner") || net[0].Matched["source.ip"] != "203.0.113.77" {
+		t.Errorf("STIX list alerts %+v", net)
+	}
+	if !strings.Contains(r.stderr, "intel: 2 indicators from 2 lists (0 rejected, 0 expired)") ||
+		!strings.Contains(r.stderr, fmt.Sprintf("Threat intelligence match: %s (intel:%s)", csvFile, csvFile)) {
+		t.Errorf("summary: %s", r.stderr)
+	}
+
+	// A bad row is reported with its line; the good rows still match.
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("type,value\nipv4,not-an-ip\nipv4,198.51.100.7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = vigil(t, "", "hunt", "--rules", rules, "--intel", bad, log)
+	wantFailure(t, r, bad+": line 2: rejected: \"not-an-ip\" is not an IP address")
+	matched := false
+	for _, a := range alertsOf(t, r.stdout) {
+		matched = matched || a.Rule.ID == "intel:"+bad
+	}
+	if !matched {
+		t.Errorf("the good row did not match: %v", r)
+	}
+	// A file that is no list stops the hunt.
+	wantFailure(t, vigil(t, "", "hunt", "--rules", rules, "--intel", filepath.Join(dir, "missing.csv"), log), "--intel:")
 }
