@@ -27,6 +27,7 @@ const (
 	PermAgentsReport  Permission = "agents:report"
 	PermHostsRead     Permission = "hosts:read"
 	PermMatrixRead    Permission = "matrix:read"
+	PermAlertsRead    Permission = "alerts:read"
 )
 
 // Role names.
@@ -49,15 +50,15 @@ var roleDefs = []struct {
 	{RoleAdmin, "Runs the platform: users, tokens, settings; can do everything.", []Permission{
 		PermUsersRead, PermUsersWrite, PermTokensRead, PermTokensWrite, PermAuditRead,
 		PermSettingsRead, PermSettingsWrite, PermMetricsRead, PermIngestWrite, PermIngestRead,
-		PermAgentsEnroll, PermAgentsReport, PermHostsRead, PermMatrixRead}},
+		PermAgentsEnroll, PermAgentsReport, PermHostsRead, PermMatrixRead, PermAlertsRead}},
 	{RoleIncidentCommander, "Leads the response: owns incidents, approves containment, reads the audit log.", []Permission{
-		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead}},
+		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
 	{RoleAnalyst, "Triages alerts and investigates incidents.", []Permission{
-		PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead}},
+		PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
 	{RoleResponder, "Carries out containment and remediation actions.", []Permission{
-		PermMetricsRead, PermHostsRead, PermMatrixRead}},
+		PermMetricsRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
 	{RoleViewer, "Reads dashboards and incidents; changes nothing.", []Permission{
-		PermMetricsRead, PermHostsRead, PermMatrixRead}},
+		PermMetricsRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
 	{RoleIngest, "A machine that sends logs (agents, scripts, forwarders): submits events, enrols agents, reports heartbeats.", []Permission{
 		PermIngestWrite, PermAgentsEnroll, PermAgentsReport}},
 }

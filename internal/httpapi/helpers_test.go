@@ -48,6 +48,12 @@ func newEnv(t testing.TB) *env {
 
 func newDefaultEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvIngest(t, ingest.Options{})
+}
+
+// newEnvIngest is newDefaultEnv with the Ingester's options (a detector, say).
+func newEnvIngest(t testing.TB, opts ingest.Options) *env {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +67,8 @@ func newDefaultEnv(t testing.TB) *env {
 	t.Cleanup(func() { events.Close() })
 	svc := auth.NewService(st, time.Now, auth.DefaultPolicy, log)
 	reg := prometheus.NewRegistry()
-	ingester := ingest.New(events, reg, ingest.Options{MaxInFlight: 2, Wait: 50 * time.Millisecond})
+	opts.MaxInFlight, opts.Wait = 2, 50*time.Millisecond
+	ingester := ingest.New(events, reg, opts)
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg,
 		UI:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ui") }),
 		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Version: "test"})

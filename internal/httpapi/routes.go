@@ -58,6 +58,7 @@ func (a *API) registerRoutes() {
 	a.registerIngestRoutes()
 	a.registerAgentRoutes()
 	a.registerMatrixRoutes()
+	a.registerAlertRoutes()
 
 	a.add(&Route{Method: "GET", Path: "/api/v1/settings/security", Perm: auth.PermSettingsRead, Tag: "settings",
 		Summary: "Security settings", Response: securitySettings{}, handle: a.getSecurity})

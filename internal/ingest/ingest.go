@@ -10,10 +10,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/parse"
 	"github.com/vigilsec/vigil/internal/store"
@@ -25,14 +28,25 @@ var ErrBusy = errors.New("ingestion is at capacity")
 
 // Ingester writes event batches to the event store.
 type Ingester struct {
-	events store.EventStore
-	now    func() time.Time
-	slots  chan struct{}
+	events   store.EventStore
+	now      func() time.Time
+	slots    chan struct{}
+	detector Detector
+	log      *slog.Logger
 
 	accepted   *prometheus.CounterVec
 	duplicates *prometheus.CounterVec
 	rejected   *prometheus.CounterVec
 	unparsed   *prometheus.CounterVec
+
+	alerts      *prometheus.CounterVec
+	alertErrors prometheus.Counter
+}
+
+// Detector evaluates events as they are stored (a *detect.Engine); it must be safe for
+// concurrent use.
+type Detector interface {
+	Eval(ev *event.Event, now time.Time) []detect.Alert
 }
 
 // Options tune an Ingester.
@@ -42,6 +56,11 @@ type Options struct {
 	MaxInFlight int
 	Wait        time.Duration
 	Now         func() time.Time
+	// Detector, when set, evaluates every newly stored event; its alerts are stored
+	// with the events.
+	Detector Detector
+	// Log receives the errors that do not fail an ingestion; nil discards them.
+	Log *slog.Logger
 }
 
 // New returns an Ingester writing to events, with its metrics registered in reg.
@@ -52,10 +71,15 @@ func New(events store.EventStore, reg prometheus.Registerer, opts Options) *Inge
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
 	in := &Ingester{
-		events: events,
-		now:    opts.Now,
-		slots:  make(chan struct{}, opts.MaxInFlight),
+		events:   events,
+		now:      opts.Now,
+		slots:    make(chan struct{}, opts.MaxInFlight),
+		detector: opts.Detector,
+		log:      opts.Log,
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_ingest_events_total",
 			Help: "Events accepted and durable (new or already stored), by source kind and log type."}, []string{"source", "type"}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_ingest_duplicates_total",
@@ -64,8 +88,12 @@ func New(events store.EventStore, reg prometheus.Registerer, opts Options) *Inge
 			Help: "Input rejected (too long, invalid JSON, ...), by source kind."}, []string{"source"}),
 		unparsed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_ingest_unparsed_total",
 			Help: "Lines no parser recognised (stored as events of type unknown), by source kind."}, []string{"source"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_alerts_total",
+			Help: "Alerts raised by the detection rules on ingested events, by rule level."}, []string{"level"}),
+		alertErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_store_errors_total",
+			Help: "Batches of alerts that could not be stored (the events were stored)."}),
 	}
-	reg.MustRegister(in.accepted, in.duplicates, in.rejected, in.unparsed)
+	reg.MustRegister(in.accepted, in.duplicates, in.rejected, in.unparsed, in.alerts, in.alertErrors)
 	return in
 }
 
@@ -146,9 +174,13 @@ func (in *Ingester) Submit(ctx context.Context, b Batch) (Result, error) {
 		}
 		in.rejected.WithLabelValues(b.Kind).Add(float64(len(rs)))
 	}
-	stored, err := in.events.Append(ctx, docs)
+	inserted, err := in.events.Append(ctx, docs)
 	if err != nil {
 		return Result{}, fmt.Errorf("store events: %w", err)
+	}
+	stored := len(inserted)
+	if in.detector != nil && stored > 0 {
+		in.detect(ctx, b, inserted, now)
 	}
 	for typ, n := range perType {
 		in.accepted.WithLabelValues(b.Kind, typ).Add(float64(n))
@@ -160,4 +192,34 @@ func (in *Ingester) Submit(ctx context.Context, b Batch) (Result, error) {
 		in.unparsed.WithLabelValues(b.Kind).Add(float64(b.Unparsed))
 	}
 	return Result{Stored: stored, Duplicates: len(docs) - stored, Rejected: len(b.Rejections)}, nil
+}
+
+// detect evaluates the events of b that Append inserted (only those: a retried batch
+// never alerts twice), in time order, and stores their alerts. The events are durable
+// already, so a failure to store the alerts is logged and counted, not returned.
+func (in *Ingester) detect(ctx context.Context, b Batch, inserted []int, now time.Time) {
+	evs := make([]*event.Event, len(inserted))
+	for i, idx := range inserted {
+		evs[i] = b.Events[idx]
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
+	var out []store.StoredAlert
+	for _, ev := range evs {
+		for _, a := range in.detector.Eval(ev, now) {
+			doc, _ := a.MarshalJSON()
+			out = append(out, store.StoredAlert{Time: a.Time, RuleID: a.Rule.ID, RuleTitle: a.Rule.Title,
+				Level: a.Rule.Level, Kind: a.Rule.Kind, Tags: a.Rule.Tags, EventIDs: a.EventIDs, Doc: doc})
+		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	for _, a := range out {
+		in.alerts.WithLabelValues(a.Level).Inc()
+	}
+	// The sender's cancellation must not lose alerts of events already stored.
+	if err := in.events.AppendAlerts(context.WithoutCancel(ctx), out); err != nil {
+		in.alertErrors.Inc()
+		in.log.Error("store alerts", "source", b.Source, "alerts", len(out), "err", err)
+	}
 }

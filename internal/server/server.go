@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/httpapi"
 	"github.com/vigilsec/vigil/internal/ingest"
@@ -64,7 +65,12 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	ingester := ingest.New(events, reg, ingest.Options{})
+	engine, loaded, rejected := detect.Builtin()
+	log.Info("detection rules compiled", "loaded", loaded, "compiled", engine.Len(), "rejected", len(rejected))
+	for _, err := range rejected {
+		log.Warn("detection rule skipped", "err", err)
+	}
+	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Log: log})
 	sc := cfg.Syslog
 	syslogCfg := syslog.Config{UDP: sc.UDP, TCP: sc.TCP, TLS: sc.TLS, TLSCert: sc.TLSCert, TLSKey: sc.TLSKey,
 		Timezone: sc.Timezone, MaxConnections: sc.MaxConnections, IdleTimeout: sc.IdleTimeout}

@@ -156,10 +156,11 @@ type AuditEntry struct {
 // EventStore keeps normalized events. It is separate from Store so that the event volume
 // (and its retention) does not contend with the platform's own state.
 type EventStore interface {
-	// Append stores events durably and returns how many were new; events whose id is
-	// already stored are duplicates (a retried delivery) and are skipped. When Append
-	// returns nil, every event is durable: acknowledging the sender is safe.
-	Append(ctx context.Context, events []StoredEvent) (inserted int, err error)
+	// Append stores events durably and returns the indexes (into events, ascending) of
+	// those that were new; events whose id is already stored are duplicates (a retried
+	// delivery) and are skipped. When Append returns nil, every event is durable:
+	// acknowledging the sender is safe.
+	Append(ctx context.Context, events []StoredEvent) (inserted []int, err error)
 	// Reject keeps input that could not become an event, for review; the oldest are
 	// dropped beyond a bound.
 	Reject(ctx context.Context, r []Rejection) error
@@ -170,7 +171,25 @@ type EventStore interface {
 	Scan(ctx context.Context, from, to time.Time, fn func(StoredEvent) error) error
 	// Count returns the number of stored events.
 	Count(ctx context.Context) (int64, error)
+	// AppendAlerts stores alerts; each gets a new ID.
+	AppendAlerts(ctx context.Context, alerts []StoredAlert) error
+	// ListAlerts returns alerts with ID < p.Before (all when 0), newest first.
+	ListAlerts(ctx context.Context, p Page) ([]StoredAlert, error)
 	Close() error
+}
+
+// StoredAlert is an alert of the detection engine as kept: its rule, the ids of the
+// events that made it, and its JSON document (detect.Alert.MarshalJSON).
+type StoredAlert struct {
+	ID        int64
+	Time      time.Time
+	RuleID    string
+	RuleTitle string
+	Level     string
+	Kind      string // "detection" or "correlation"
+	Tags      []string
+	EventIDs  []string
+	Doc       []byte
 }
 
 // StoredEvent is an event as kept: its id, time, routing fields and its JSON document.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -47,6 +48,18 @@ var eventMigrations = []string{
 		reason TEXT NOT NULL,
 		raw BLOB NOT NULL
 	);`,
+	`CREATE TABLE alerts (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		ts INTEGER NOT NULL,
+		rule_id TEXT NOT NULL,
+		rule_title TEXT NOT NULL,
+		level TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		tags TEXT NOT NULL,
+		event_ids TEXT NOT NULL,
+		doc BLOB NOT NULL
+	);
+	CREATE INDEX alerts_ts ON alerts(ts);`,
 }
 
 // OpenEvents opens (creating if needed) the event database in dir.
@@ -63,32 +76,34 @@ func OpenEvents(ctx context.Context, dir string) (*Events, error) {
 func (e *Events) Close() error { return errors.Join(e.r.Close(), e.w.Close()) }
 
 // Append inserts events in one transaction; existing ids are skipped.
-func (e *Events) Append(ctx context.Context, events []store.StoredEvent) (int, error) {
+func (e *Events) Append(ctx context.Context, events []store.StoredEvent) ([]int, error) {
 	if len(events) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	tx, err := e.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (id, ts, received, type, host, source, doc)
 		VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer stmt.Close()
-	inserted := 0
-	for _, ev := range events {
+	var inserted []int
+	for i, ev := range events {
 		res, err := stmt.ExecContext(ctx, ev.ID, nanos(ev.Time), nanos(ev.Received), ev.Type, ev.Host, ev.Source, ev.Doc)
 		if err != nil {
-			return 0, fmt.Errorf("insert event %s: %w", ev.ID, err)
+			return nil, fmt.Errorf("insert event %s: %w", ev.ID, err)
 		}
-		n, _ := res.RowsAffected()
-		inserted += int(n)
+		// A batch may repeat an id: the second one is a duplicate too.
+		if n, err := res.RowsAffected(); err == nil && n > 0 {
+			inserted = append(inserted, i)
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	return inserted, nil
 }
@@ -167,4 +182,67 @@ func (e *Events) Count(ctx context.Context) (int64, error) {
 	var n int64
 	err := e.r.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n)
 	return n, err
+}
+
+// AppendAlerts inserts alerts in one transaction.
+func (e *Events) AppendAlerts(ctx context.Context, alerts []store.StoredAlert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	tx, err := e.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, a := range alerts {
+		tags, err := json.Marshal(nonNil(a.Tags))
+		if err != nil {
+			return err
+		}
+		ids, err := json.Marshal(nonNil(a.EventIDs))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alerts (ts, rule_id, rule_title, level, kind, tags, event_ids, doc)
+			VALUES (?,?,?,?,?,?,?,?)`, nanos(a.Time), a.RuleID, a.RuleTitle, a.Level, a.Kind, string(tags), string(ids), a.Doc); err != nil {
+			return fmt.Errorf("insert alert of rule %s: %w", a.RuleID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// ListAlerts lists alerts, newest first.
+func (e *Events) ListAlerts(ctx context.Context, p store.Page) ([]store.StoredAlert, error) {
+	before, n := limit(p)
+	rows, err := e.r.QueryContext(ctx, `SELECT id, ts, rule_id, rule_title, level, kind, tags, event_ids, doc
+		FROM alerts WHERE id < ? ORDER BY id DESC LIMIT ?`, before, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.StoredAlert
+	for rows.Next() {
+		var a store.StoredAlert
+		var ts int64
+		var tags, ids string
+		if err := rows.Scan(&a.ID, &ts, &a.RuleID, &a.RuleTitle, &a.Level, &a.Kind, &tags, &ids, &a.Doc); err != nil {
+			return nil, err
+		}
+		a.Time = fromNanos(ts)
+		if err := json.Unmarshal([]byte(tags), &a.Tags); err != nil {
+			return nil, fmt.Errorf("alert %d tags: %w", a.ID, err)
+		}
+		if err := json.Unmarshal([]byte(ids), &a.EventIDs); err != nil {
+			return nil, fmt.Errorf("alert %d event ids: %w", a.ID, err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -8,13 +8,14 @@ import { renderDashboard, renderUnavailable } from './pages.js';
 import { renderSettings } from './settings.js';
 import { renderHosts } from './hosts.js';
 import { renderMatrix } from './matrix.js';
+import { renderAlerts } from './alerts.js';
 
 const $ = (id) => document.getElementById(id);
 
 // The pages of the shell. Titles are functions so they follow the language.
 const pages = {
   dashboard: { title: () => t('nav.dashboard'), render: renderDashboard },
-  alerts: { title: () => t('nav.alerts'), render: (el) => renderUnavailable(el, t('unavailable.alerts')) },
+  alerts: { title: () => t('nav.alerts'), render: renderAlerts },
   incidents: { title: () => t('nav.incidents'), render: (el) => renderUnavailable(el, t('unavailable.incidents')) },
   matrix: { title: () => t('nav.matrix'), render: renderMatrix },
   search: { title: () => t('nav.search'), render: (el) => renderUnavailable(el, t('unavailable.search')) },

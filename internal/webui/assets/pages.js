@@ -95,7 +95,7 @@ export function renderDashboard(el) {
     h('ul', { class: 'plain-list' },
       h('li', null, h('a', { href: '#/hosts', testid: 'dash-hosts' }, t('nav.hosts')), ' — ', t('dashboard.hostsAvailable')),
       can('ingest:read') ? h('li', null, h('a', { href: '#/hosts/ingestion', testid: 'dash-ingestion' }, t('hosts.tabIngestion')), ' — ', t('dashboard.ingestionAvailable')) : null,
-      h('li', null, h('a', { href: '#/alerts' }, t('nav.alerts')), ' — ', t('dashboard.notBuilt')),
+      h('li', null, h('a', { href: '#/alerts', testid: 'dash-alerts' }, t('nav.alerts')), ' — ', t('dashboard.alertsAvailable')),
       h('li', null, h('a', { href: '#/incidents' }, t('nav.incidents')), ' — ', t('dashboard.notBuilt'))));
 
   mount(el, h('div', { class: 'grid grid-2' }, account, detection), audit);
