@@ -10,6 +10,7 @@ import {
   h, mount, card, badge, messageBox, formatTime, relativeTime, timeAgo, formatNumber, formatBytes, commandBox,
 } from './dom.js';
 import { can } from './session.js';
+import { renderPagedTable } from './paged.js';
 
 // Agents send a heartbeat every 30 s: one that has missed three is offline.
 export const OFFLINE_AFTER_MS = 90_000;
@@ -460,50 +461,13 @@ function rejectionRow(r) {
 }
 
 function renderIngestion(el) {
-  if (!can('ingest:read')) {
-    mount(el, card(null, 'ingestion-no-permission', h('p', { class: 'empty' }, t('ingestion.noPermission'))));
-    return undefined;
-  }
-  const msg = messageBox('ingestion-error');
-  const body = h('div', { testid: 'ingestion-list' }, h('p', { class: 'muted' }, t('common.loading')));
-  let items = [];
-  let cursor = '';
-
-  const moreBtn = h('button', { type: 'button', class: 'btn', testid: 'ingestion-more', on: { click: () => load(false) } }, t('common.loadMore'));
-  const refreshBtn = h('button', { type: 'button', class: 'btn btn-small', testid: 'ingestion-refresh', on: { click: () => load(true) } }, t('hosts.refresh'));
-
-  function draw() {
-    if (!items.length) {
-      mount(body, h('p', { class: 'empty', testid: 'ingestion-empty' }, t('ingestion.empty')));
-      return;
-    }
-    mount(body,
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table table-top', testid: 'ingestion-table' },
-        h('thead', null, h('tr', null, [t('ingestion.time'), t('ingestion.source'), t('ingestion.reason'), t('ingestion.raw')]
-          .map((x) => h('th', null, x)))),
-        h('tbody', null, items.map(rejectionRow)))),
-      cursor ? h('div', { class: 'more' }, moreBtn) : null);
-  }
-
-  async function load(reset) {
-    moreBtn.disabled = true;
-    try {
-      const data = await api.get(withQuery('/api/v1/ingest/rejections', { limit: PAGE_SIZE, cursor: reset ? '' : cursor }));
-      const page = (data && data.items) || [];
-      items = reset ? page : items.concat(page);
-      cursor = (data && data.next_cursor) || '';
-      msg.clear();
-      draw();
-    } catch (e) {
-      msg.error(errorText(e));
-      if (reset && !items.length) mount(body);
-    } finally {
-      moreBtn.disabled = false;
-    }
-  }
-
-  mount(el, msg.el, card(t('ingestion.title'), 'ingestion-card',
-    h('div', { class: 'toolbar' }, h('p', { class: 'muted' }, t('ingestion.intro')), refreshBtn),
-    body));
-  return load(true);
+  return renderPagedTable(el, {
+    id: 'ingestion',
+    permission: 'ingest:read',
+    path: '/api/v1/ingest/rejections',
+    msg: messageBox('ingestion-error'),
+    texts: { title: t('ingestion.title'), intro: t('ingestion.intro'), empty: t('ingestion.empty'), noPermission: t('ingestion.noPermission') },
+    columns: [t('ingestion.time'), t('ingestion.source'), t('ingestion.reason'), t('ingestion.raw')],
+    row: rejectionRow,
+  });
 }
