@@ -58,8 +58,8 @@ type builder struct {
 // an error naming its file, line and reason; the engine runs the others.
 func Compile(c *sigma.Collection, opts Options) (*Engine, []error) {
 	opts.defaults()
-	e := &Engine{opts: opts, routes: map[srcMask]*route{}, plans: map[string]*typePlan{}}
-	b := &builder{e: e, accIndex: map[string]int{}, byRule: map[*sigma.Rule]*crule{}}
+	e := &Engine{opts: opts, routes: map[srcMask]*route{}, plans: map[string]*typePlan{}, accIndex: map[string]int{}}
+	b := &builder{e: e, accIndex: e.accIndex, byRule: map[*sigma.Rule]*crule{}}
 	m := opts.Mapping
 	if m == nil {
 		m = DefaultMapping()

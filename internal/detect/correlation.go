@@ -68,14 +68,17 @@ type group struct {
 
 // entry is one match in a group's window.
 type entry struct {
-	t      int64
-	first  int64 // the time of the first event behind the match (a correlation's alert)
-	target int
-	id     string
-	ids    []string // the events of a correlation's alert
-	val    string
-	num    float64
-	hasNum bool
+	// t places the match in windows: the time of a detection rule's event, or when a
+	// referenced correlation's alert was decided (the end of its window).
+	t int64
+	// first and last are the times of the first and the last event behind the match.
+	first, last int64
+	target      int
+	id          string
+	ids         []string // the events of a correlation's alert
+	val         string
+	num         float64
+	hasNum      bool
 }
 
 // correlations compiles the correlation rules whose rules compiled, in an order that
@@ -234,7 +237,7 @@ func (co *corr) matchEvent(e *Engine, pos int, t time.Time, id string) {
 	for i, ks := range co.keys[pos] {
 		keys[i] = slotText(c.slot(ks.acc))
 	}
-	en := entry{t: t.UnixNano(), first: t.UnixNano(), target: pos, id: id}
+	en := entry{t: t.UnixNano(), first: t.UnixNano(), last: t.UnixNano(), target: pos, id: id}
 	if vs := co.vals[pos]; len(vs) > 0 {
 		parts := make([]string, len(vs))
 		for i, ks := range vs {
@@ -249,13 +252,22 @@ func (co *corr) matchEvent(e *Engine, pos int, t time.Time, id string) {
 	co.add(e, en, keys)
 }
 
-// matchAlert feeds a referenced correlation's alert.
+// matchAlert feeds a referenced correlation's alert. The alert counts at the time it
+// was decided, the end of its window, rather than at its last event: a window that
+// only its end decides is decided after its last event, by as much as its timespan,
+// and a correlation over it must not have closed the window that the alert belongs to
+// by then. So the alerts are the same whether the clock moves with events only
+// (replay) or also with a timer (live).
 func (co *corr) matchAlert(e *Engine, pos int, a *Alert) {
 	keys := make([]string, len(co.keys[pos]))
 	for i, ks := range co.keys[pos] {
 		keys[i] = groupValue(a, ks.group)
 	}
-	en := entry{t: a.Last.UnixNano(), first: a.First.UnixNano(), target: pos, ids: a.EventIDs}
+	decided := a.Last
+	if a.Window != nil {
+		decided = a.Window.End
+	}
+	en := entry{t: decided.UnixNano(), first: a.First.UnixNano(), last: a.Last.UnixNano(), target: pos, ids: a.EventIDs}
 	if vs := co.vals[pos]; len(vs) > 0 {
 		parts := make([]string, len(vs))
 		for i, ks := range vs {

@@ -23,10 +23,11 @@
 //     prefilter.go for why); Stats reports the share of evaluations it spared.
 //  3. Evaluation: the compiled condition is evaluated against a per-event cache of the
 //     fields' values and of their folded text, shared by every rule that reads the
-//     same paths. Filters that apply to the rule must hold too.
+//     same paths. Filters that apply to the rule must hold too, and so must the
+//     exceptions, filters that SetExceptions replaces while the engine runs.
 //  4. Correlation: matches of rules that correlation rules reference are put into the
 //     correlation's groups, keyed by the group-by values, and windows are decided as
-//     the event's time moves the clock.
+//     the event's time moves the clock, or as Advance moves it when no event comes.
 //
 // Matching follows the Sigma specification and pySigma where it is silent: strings
 // match case-insensitively (ASCII and Unicode simple case folding) unless cased, with *

@@ -17,8 +17,11 @@ type Engine struct {
 	sources []*source
 	rules   []*crule // every compiled detection and correlation rule, in load order
 	acc     []accessor
-	corrs   []*corr
-	filters []*cfilter
+	// accIndex finds the accessor of a list of paths, so that exceptions compiled
+	// later share the accessors (and the per-event cache) of the rules.
+	accIndex map[string]int
+	corrs    []*corr
+	filters  []*cfilter
 
 	bySource   [][]int // the detection rules of each source
 	everywhere []int   // with IgnoreLogsource: every detection rule
@@ -33,6 +36,14 @@ type Engine struct {
 	out   []Alert
 	st    counters
 	clock int64 // the latest time seen, in Unix nanoseconds
+
+	// exceptions are the exceptions that apply, as SetExceptions set them; each rule
+	// holds its share of them (crule.exceptions). byID and byName index the rules
+	// for resolving the exceptions' references, built on first use.
+	exceptions []*exception
+	byID       map[string]*crule
+	byName     map[string]*crule
+	blocked    []bool // scratch: the correlations exceptions keep a match from
 }
 
 // crule is a compiled detection or correlation rule.
@@ -48,7 +59,10 @@ type crule struct {
 	corr    *corr // correlation rules
 	lits    []int // the prefilter's literals, one of which the rule needs; nil: none
 	filters []filterUse
-	parents []corrTarget
+	// exceptions are the exceptions that apply to the rule's matches (detection rules),
+	// those that drop the match first.
+	exceptions []excUse
+	parents    []corrTarget
 	// generate tells whether the rule raises alerts of its own (see generation).
 	generate bool
 
@@ -137,6 +151,10 @@ func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
 			}
 		}
 	}
+	var blocked []bool
+	if ok && len(cr.exceptions) > 0 {
+		ok, blocked = e.except(cr, t.UnixNano())
+	}
 	if sampled {
 		cr.st.sampledNs += int64(time.Since(began))
 		cr.st.samples++
@@ -154,7 +172,10 @@ func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
 		c.rec = nil
 		a.Matched = rec
 	}
-	for _, p := range cr.parents {
+	for i, p := range cr.parents {
+		if blocked != nil && blocked[i] {
+			continue
+		}
 		p.c.matchEvent(e, p.pos, t, ev.ID)
 	}
 	if cr.generate {
@@ -191,7 +212,10 @@ func (e *Engine) advance(now int64) {
 
 // Advance moves the clock without an event (a live engine calls it from a timer) and
 // returns the alerts of the correlation windows that closed. Events older than the
-// clock still count in the windows that are open, but windows it closed stay closed.
+// clock still count in the windows that are open, but windows it closed stay closed:
+// a caller whose events arrive late (batched by agents, queued in transit) passes the
+// current time minus the delay it allows them, so that it raises the alerts a replay
+// of the same events raises.
 func (e *Engine) Advance(now time.Time) []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()

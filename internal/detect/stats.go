@@ -30,7 +30,9 @@ type RuleStats struct {
 	RuleRef
 	// Evaluations counts the events the rule was evaluated for; Skipped the events the
 	// prefilter spared it; Hits its matches (whether or not it raised alerts of its
-	// own); Suppressed the matches that filters suppressed; Alerts the alerts raised.
+	// own); Suppressed the matches that filters and exceptions suppressed (for a
+	// correlation, the matches of its rules that exceptions kept from it); Alerts the
+	// alerts raised.
 	Evaluations, Skipped, Hits, Suppressed, Alerts uint64
 	// Cost estimates the time spent evaluating the rule, from a sample of one
 	// evaluation in 64.

@@ -230,12 +230,12 @@ func (co *corr) fire(e *Engine, g *group, es []entry, start, end int64, v float6
 		a.Group = append(a.Group, MatchedField{Field: name, Value: g.values[i]})
 	}
 	if len(es) > 0 {
-		first := es[0].first
+		first, last := es[0].first, es[0].last
 		for _, x := range es {
-			first = min(first, x.first)
+			first, last = min(first, x.first), max(last, x.last)
 		}
 		a.First = time.Unix(0, first).UTC()
-		a.Last = time.Unix(0, es[len(es)-1].t).UTC()
+		a.Last = time.Unix(0, last).UTC()
 	}
 	a.Time = a.Last
 	var ids []string
