@@ -28,6 +28,12 @@ const (
 	PermHostsRead     Permission = "hosts:read"
 	PermMatrixRead    Permission = "matrix:read"
 	PermAlertsRead    Permission = "alerts:read"
+	// PermAlertsWrite acknowledges, assigns, attaches and marks alerts.
+	PermAlertsWrite     Permission = "alerts:write"
+	PermIncidentsRead   Permission = "incidents:read"
+	PermIncidentsWrite  Permission = "incidents:write"
+	PermExceptionsWrite Permission = "exceptions:write"
+	PermAssetsWrite     Permission = "assets:write"
 )
 
 // Role names.
@@ -50,15 +56,18 @@ var roleDefs = []struct {
 	{RoleAdmin, "Runs the platform: users, tokens, settings; can do everything.", []Permission{
 		PermUsersRead, PermUsersWrite, PermTokensRead, PermTokensWrite, PermAuditRead,
 		PermSettingsRead, PermSettingsWrite, PermMetricsRead, PermIngestWrite, PermIngestRead,
-		PermAgentsEnroll, PermAgentsReport, PermHostsRead, PermMatrixRead, PermAlertsRead}},
+		PermAgentsEnroll, PermAgentsReport, PermHostsRead, PermMatrixRead, PermAlertsRead, PermAlertsWrite,
+		PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite, PermAssetsWrite}},
 	{RoleIncidentCommander, "Leads the response: owns incidents, approves containment, reads the audit log.", []Permission{
-		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
+		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead,
+		PermAlertsWrite, PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite, PermAssetsWrite}},
 	{RoleAnalyst, "Triages alerts and investigates incidents.", []Permission{
-		PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
+		PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead, PermAlertsWrite,
+		PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite}},
 	{RoleResponder, "Carries out containment and remediation actions.", []Permission{
-		PermMetricsRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
+		PermMetricsRead, PermHostsRead, PermMatrixRead, PermAlertsRead, PermIncidentsRead, PermIncidentsWrite}},
 	{RoleViewer, "Reads dashboards and incidents; changes nothing.", []Permission{
-		PermMetricsRead, PermHostsRead, PermMatrixRead, PermAlertsRead}},
+		PermMetricsRead, PermHostsRead, PermMatrixRead, PermAlertsRead, PermIncidentsRead}},
 	{RoleIngest, "A machine that sends logs (agents, scripts, forwarders): submits events, enrols agents, reports heartbeats.", []Permission{
 		PermIngestWrite, PermAgentsEnroll, PermAgentsReport}},
 }

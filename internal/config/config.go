@@ -25,6 +25,23 @@ type Config struct {
 	TLS    TLS    `yaml:"tls"`
 	Log    Log    `yaml:"log"`
 	Syslog Syslog `yaml:"syslog"`
+	// Incidents tunes alert deduplication, grouping and SLAs; zero values take the
+	// defaults (docs/INCIDENTS.md).
+	Incidents Incidents `yaml:"incidents"`
+}
+
+// Incidents configures the incident stage.
+type Incidents struct {
+	DedupWindow time.Duration  `yaml:"dedup_window" env:"VIGIL_INCIDENTS_DEDUP_WINDOW"`
+	GroupWindow time.Duration  `yaml:"group_window" env:"VIGIL_INCIDENTS_GROUP_WINDOW"`
+	OpenLevel   string         `yaml:"open_level" env:"VIGIL_INCIDENTS_OPEN_LEVEL"`
+	SLA         map[string]SLA `yaml:"sla"`
+}
+
+// SLA is the time allowed to acknowledge and to contain an incident of one severity.
+type SLA struct {
+	Acknowledge time.Duration `yaml:"acknowledge"`
+	Contain     time.Duration `yaml:"contain"`
 }
 
 // TLS configures HTTPS. With neither a certificate nor SelfSigned the server speaks plain

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestGoodFiles(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load:\n got  %+v\n want %+v", got, want)
 			}
 		})
@@ -104,7 +105,7 @@ func TestLoadNoFileGivesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != config.Default() {
+	if !reflect.DeepEqual(got, config.Default()) {
 		t.Errorf("Load(\"\") = %+v, want the defaults %+v", got, config.Default())
 	}
 	d := config.Default()
@@ -198,7 +199,7 @@ log:
 			if err := got.ApplyFlags(tt.flags); err != nil {
 				t.Fatalf("ApplyFlags: %v", err)
 			}
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("\n got  %+v\n want %+v", got, want)
 			}
 		})

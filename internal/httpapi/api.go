@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/fleet"
+	"github.com/vigilsec/vigil/internal/incident"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/store"
 )
@@ -34,7 +35,9 @@ type Config struct {
 	Events   store.EventStore     // kept rejections are read from here
 	Ingest   *httpin.Handler      // POST /api/v1/ingest
 	Fleet    *fleet.Service       // agents: enrolment, heartbeats, hosts
-	Version  string
+	// Incidents keeps alerts, incidents, exceptions and assets.
+	Incidents *incident.Service
+	Version   string
 	// SecureCookies marks session cookies Secure (set when serving TLS).
 	SecureCookies bool
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/incident"
 	"github.com/vigilsec/vigil/internal/store"
 )
 
@@ -46,8 +47,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	var ae *apiError
 	var locked *auth.LockedError
+	var refused *incident.Error
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &refused):
+		status := http.StatusBadRequest
+		if refused.Code == "invalid_transition" {
+			status = http.StatusConflict
+		}
+		ae = errf(status, refused.Code, refused.Msg)
 	case errors.As(err, &locked):
 		secs := int(time.Until(locked.Until).Seconds()) + 1
 		if secs < 1 {

@@ -15,10 +15,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigilsec/vigil/internal/auth"
+	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/httpapi"
+	"github.com/vigilsec/vigil/internal/incident"
 	"github.com/vigilsec/vigil/internal/ingest"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
+	"github.com/vigilsec/vigil/internal/matrix"
 	"github.com/vigilsec/vigil/internal/store"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 )
@@ -33,6 +36,8 @@ type env struct {
 	store    store.Store
 	events   store.EventStore
 	ingester *ingest.Ingester
+	// incidents is the incident stage; alerts reach it when a detector is set.
+	incidents *incident.Service
 }
 
 // newEnv returns a test platform where no role requires TOTP, so tests can sign in with a
@@ -68,13 +73,28 @@ func newEnvIngest(t testing.TB, opts ingest.Options) *env {
 	svc := auth.NewService(st, time.Now, auth.DefaultPolicy, log)
 	reg := prometheus.NewRegistry()
 	opts.MaxInFlight, opts.Wait = 2, 50*time.Millisecond
+	cat, err := matrix.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iopts := incident.Options{Config: incident.DefaultConfig(), Log: log}
+	if eng, ok := opts.Detector.(*detect.Engine); ok {
+		iopts.Engine = eng
+	}
+	incidents, err := incident.New(st, cat, iopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Detector != nil && opts.Alerts == nil {
+		opts.Alerts = func(ctx context.Context, r []ingest.Raised) error { return incidents.Keep(ctx, r) }
+	}
 	ingester := ingest.New(events, reg, opts)
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg,
 		UI:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ui") }),
-		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Version: "test"})
+		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Incidents: incidents, Version: "test"})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, api: api, srv: srv, svc: svc, store: st, events: events, ingester: ingester}
+	return &env{t: t, api: api, srv: srv, svc: svc, store: st, events: events, ingester: ingester, incidents: incidents}
 }
 
 // token creates an API token of role and returns its secret.

@@ -59,6 +59,8 @@ func (a *API) registerRoutes() {
 	a.registerAgentRoutes()
 	a.registerMatrixRoutes()
 	a.registerAlertRoutes()
+	a.registerIncidentRoutes()
+	a.registerExceptionRoutes()
 
 	a.add(&Route{Method: "GET", Path: "/api/v1/settings/security", Perm: auth.PermSettingsRead, Tag: "settings",
 		Summary: "Security settings", Response: securitySettings{}, handle: a.getSecurity})

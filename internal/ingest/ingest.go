@@ -32,6 +32,7 @@ type Ingester struct {
 	now      func() time.Time
 	slots    chan struct{}
 	detector Detector
+	sink     AlertSink
 	log      *slog.Logger
 
 	accepted   *prometheus.CounterVec
@@ -49,6 +50,17 @@ type Detector interface {
 	Eval(ev *event.Event, now time.Time) []detect.Alert
 }
 
+// Raised is an alert and the event that completed it (nil for a correlation window
+// that closed on the clock).
+type Raised struct {
+	Alert detect.Alert
+	Event *event.Event
+}
+
+// AlertSink keeps the alerts of newly stored events (the incident service). It is called
+// after the events are durable; an error is logged and counted, the events stay stored.
+type AlertSink func(ctx context.Context, raised []Raised) error
+
 // Options tune an Ingester.
 type Options struct {
 	// MaxInFlight bounds the batches being parsed and written at once; beyond it Acquire
@@ -56,9 +68,10 @@ type Options struct {
 	MaxInFlight int
 	Wait        time.Duration
 	Now         func() time.Time
-	// Detector, when set, evaluates every newly stored event; its alerts are stored
-	// with the events.
+	// Detector, when set, evaluates every newly stored event; its alerts go to Alerts
+	// (and are only counted when Alerts is nil).
 	Detector Detector
+	Alerts   AlertSink
 	// Log receives the errors that do not fail an ingestion; nil discards them.
 	Log *slog.Logger
 }
@@ -79,6 +92,7 @@ func New(events store.EventStore, reg prometheus.Registerer, opts Options) *Inge
 		now:      opts.Now,
 		slots:    make(chan struct{}, opts.MaxInFlight),
 		detector: opts.Detector,
+		sink:     opts.Alerts,
 		log:      opts.Log,
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_ingest_events_total",
 			Help: "Events accepted and durable (new or already stored), by source kind and log type."}, []string{"source", "type"}),
@@ -91,7 +105,7 @@ func New(events store.EventStore, reg prometheus.Registerer, opts Options) *Inge
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_alerts_total",
 			Help: "Alerts raised by the detection rules on ingested events, by rule level."}, []string{"level"}),
 		alertErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_alerts_store_errors_total",
-			Help: "Batches of alerts that could not be stored (the events were stored)."}),
+			Help: "Batches of alerts that could not be kept (the events were stored)."}),
 	}
 	reg.MustRegister(in.accepted, in.duplicates, in.rejected, in.unparsed, in.alerts, in.alertErrors)
 	return in
@@ -195,31 +209,32 @@ func (in *Ingester) Submit(ctx context.Context, b Batch) (Result, error) {
 }
 
 // detect evaluates the events of b that Append inserted (only those: a retried batch
-// never alerts twice), in time order, and stores their alerts. The events are durable
-// already, so a failure to store the alerts is logged and counted, not returned.
+// never alerts twice), in time order, and hands their alerts to the sink. The events are
+// durable already, so a failure to keep the alerts is logged and counted, not returned.
 func (in *Ingester) detect(ctx context.Context, b Batch, inserted []int, now time.Time) {
 	evs := make([]*event.Event, len(inserted))
 	for i, idx := range inserted {
 		evs[i] = b.Events[idx]
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
-	var out []store.StoredAlert
+	var out []Raised
 	for _, ev := range evs {
 		for _, a := range in.detector.Eval(ev, now) {
-			doc, _ := a.MarshalJSON()
-			out = append(out, store.StoredAlert{Time: a.Time, RuleID: a.Rule.ID, RuleTitle: a.Rule.Title,
-				Level: a.Rule.Level, Kind: a.Rule.Kind, Tags: a.Rule.Tags, EventIDs: a.EventIDs, Doc: doc})
+			out = append(out, Raised{Alert: a, Event: ev})
 		}
 	}
 	if len(out) == 0 {
 		return
 	}
-	for _, a := range out {
-		in.alerts.WithLabelValues(a.Level).Inc()
+	for _, r := range out {
+		in.alerts.WithLabelValues(r.Alert.Rule.Level).Inc()
+	}
+	if in.sink == nil {
+		return
 	}
 	// The sender's cancellation must not lose alerts of events already stored.
-	if err := in.events.AppendAlerts(context.WithoutCancel(ctx), out); err != nil {
+	if err := in.sink(context.WithoutCancel(ctx), out); err != nil {
 		in.alertErrors.Inc()
-		in.log.Error("store alerts", "source", b.Source, "alerts", len(out), "err", err)
+		in.log.Error("keep alerts", "source", b.Source, "alerts", len(out), "err", err)
 	}
 }

@@ -23,9 +23,11 @@ import (
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/httpapi"
+	"github.com/vigilsec/vigil/internal/incident"
 	"github.com/vigilsec/vigil/internal/ingest"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/ingest/syslog"
+	"github.com/vigilsec/vigil/internal/matrix"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 	"github.com/vigilsec/vigil/internal/version"
 	"github.com/vigilsec/vigil/internal/webui"
@@ -70,7 +72,23 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	for _, err := range rejected {
 		log.Warn("detection rule skipped", "err", err)
 	}
-	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Log: log})
+	cat, err := matrix.Load()
+	if err != nil {
+		return fmt.Errorf("matrix catalog: %w", err)
+	}
+	incidents, err := incident.New(st, cat, incident.Options{Config: incidentConfig(cfg.Incidents), Log: log, Engine: engine})
+	if err != nil {
+		return err
+	}
+	if err := incidents.ApplyExceptions(ctx); err != nil {
+		log.Warn("some exceptions do not apply", "err", err)
+	}
+	keep := func(ctx context.Context, raised []ingest.Raised) error { return incidents.Keep(ctx, raised) }
+	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Alerts: keep, Log: log})
+	// Time alone closes correlation windows, misses SLAs and moves the exceptions'
+	// counts to the store.
+	stopClock := runClock(ctx, log, engine, incidents, keep)
+	defer stopClock()
 	sc := cfg.Syslog
 	syslogCfg := syslog.Config{UDP: sc.UDP, TCP: sc.TCP, TLS: sc.TLS, TLSCert: sc.TLSCert, TLSKey: sc.TLSKey,
 		Timezone: sc.Timezone, MaxConnections: sc.MaxConnections, IdleTimeout: sc.IdleTimeout}
@@ -87,7 +105,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 		defer func() { stopSyslog(); <-syslogDone }()
 	}
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
-		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now),
+		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Incidents: incidents,
 		Version: version.Version, SecureCookies: tlsConf != nil})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -167,4 +185,61 @@ func displayAddr(a net.Addr) string {
 		return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
 	}
 	return tcp.String()
+}
+
+// incidentConfig is the incident stage's configuration: the defaults, with what the
+// configuration file or environment set.
+func incidentConfig(c config.Incidents) incident.Config {
+	out := incident.DefaultConfig()
+	if c.DedupWindow != 0 {
+		out.DedupWindow = c.DedupWindow
+	}
+	if c.GroupWindow != 0 {
+		out.GroupWindow = c.GroupWindow
+	}
+	if c.OpenLevel != "" {
+		out.OpenLevel = c.OpenLevel
+	}
+	for sev, sla := range c.SLA {
+		out.SLA[sev] = incident.SLA{Acknowledge: sla.Acknowledge, Contain: sla.Contain}
+	}
+	return out
+}
+
+// advanceLag is how far the clock that closes correlation windows stays behind the
+// wall clock: logs arrive late (cloud audit logs by several minutes), and a window
+// closed too early would miss their events.
+const advanceLag = 5 * time.Minute
+
+// runClock advances the detection engine and the incident stage every few seconds; the
+// returned func stops it and waits.
+func runClock(ctx context.Context, log *slog.Logger, engine *detect.Engine, incidents *incident.Service,
+	keep ingest.AlertSink) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if as := engine.Advance(now.Add(-advanceLag)); len(as) > 0 {
+					raised := make([]ingest.Raised, len(as))
+					for i, a := range as {
+						raised[i] = ingest.Raised{Alert: a}
+					}
+					if err := keep(ctx, raised); err != nil {
+						log.Error("keep alerts of closed correlation windows", "alerts", len(as), "err", err)
+					}
+				}
+				if err := incidents.Tick(ctx); err != nil && ctx.Err() == nil {
+					log.Error("incident clock", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -71,6 +71,8 @@ type Tx interface {
 	GetAgentByToken(tokenID int64) (*Agent, error)
 	SetAgentToken(id, tokenID int64) error
 	ListAgents(p Page) ([]*Agent, error)
+
+	IncidentTx
 }
 
 // Agent is an enrolled `vigil agent`: a host that sends its logs. TokenID is the agent's
@@ -171,25 +173,7 @@ type EventStore interface {
 	Scan(ctx context.Context, from, to time.Time, fn func(StoredEvent) error) error
 	// Count returns the number of stored events.
 	Count(ctx context.Context) (int64, error)
-	// AppendAlerts stores alerts; each gets a new ID.
-	AppendAlerts(ctx context.Context, alerts []StoredAlert) error
-	// ListAlerts returns alerts with ID < p.Before (all when 0), newest first.
-	ListAlerts(ctx context.Context, p Page) ([]StoredAlert, error)
 	Close() error
-}
-
-// StoredAlert is an alert of the detection engine as kept: its rule, the ids of the
-// events that made it, and its JSON document (detect.Alert.MarshalJSON).
-type StoredAlert struct {
-	ID        int64
-	Time      time.Time
-	RuleID    string
-	RuleTitle string
-	Level     string
-	Kind      string // "detection" or "correlation"
-	Tags      []string
-	EventIDs  []string
-	Doc       []byte
 }
 
 // StoredEvent is an event as kept: its id, time, routing fields and its JSON document.

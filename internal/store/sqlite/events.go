@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -60,6 +59,8 @@ var eventMigrations = []string{
 		doc BLOB NOT NULL
 	);
 	CREATE INDEX alerts_ts ON alerts(ts);`,
+	// Alerts moved to the platform database, beside their incidents.
+	`DROP TABLE alerts`,
 }
 
 // OpenEvents opens (creating if needed) the event database in dir.
@@ -182,62 +183,6 @@ func (e *Events) Count(ctx context.Context) (int64, error) {
 	var n int64
 	err := e.r.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n)
 	return n, err
-}
-
-// AppendAlerts inserts alerts in one transaction.
-func (e *Events) AppendAlerts(ctx context.Context, alerts []store.StoredAlert) error {
-	if len(alerts) == 0 {
-		return nil
-	}
-	tx, err := e.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, a := range alerts {
-		tags, err := json.Marshal(nonNil(a.Tags))
-		if err != nil {
-			return err
-		}
-		ids, err := json.Marshal(nonNil(a.EventIDs))
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO alerts (ts, rule_id, rule_title, level, kind, tags, event_ids, doc)
-			VALUES (?,?,?,?,?,?,?,?)`, nanos(a.Time), a.RuleID, a.RuleTitle, a.Level, a.Kind, string(tags), string(ids), a.Doc); err != nil {
-			return fmt.Errorf("insert alert of rule %s: %w", a.RuleID, err)
-		}
-	}
-	return tx.Commit()
-}
-
-// ListAlerts lists alerts, newest first.
-func (e *Events) ListAlerts(ctx context.Context, p store.Page) ([]store.StoredAlert, error) {
-	before, n := limit(p)
-	rows, err := e.r.QueryContext(ctx, `SELECT id, ts, rule_id, rule_title, level, kind, tags, event_ids, doc
-		FROM alerts WHERE id < ? ORDER BY id DESC LIMIT ?`, before, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.StoredAlert
-	for rows.Next() {
-		var a store.StoredAlert
-		var ts int64
-		var tags, ids string
-		if err := rows.Scan(&a.ID, &ts, &a.RuleID, &a.RuleTitle, &a.Level, &a.Kind, &tags, &ids, &a.Doc); err != nil {
-			return nil, err
-		}
-		a.Time = fromNanos(ts)
-		if err := json.Unmarshal([]byte(tags), &a.Tags); err != nil {
-			return nil, fmt.Errorf("alert %d tags: %w", a.ID, err)
-		}
-		if err := json.Unmarshal([]byte(ids), &a.EventIDs); err != nil {
-			return nil, fmt.Errorf("alert %d event ids: %w", a.ID, err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 func nonNil(s []string) []string {

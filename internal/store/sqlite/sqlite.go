@@ -184,6 +184,8 @@ var migrations = []string{
 		last_seen INTEGER NOT NULL DEFAULT 0,
 		disabled INTEGER NOT NULL DEFAULT 0
 	);`,
+	// 3: alerts as people work on them, incidents, exceptions, assets, deliveries.
+	incidentMigration,
 }
 
 // migrate applies the migrations not yet recorded in schema_migrations, each in its own

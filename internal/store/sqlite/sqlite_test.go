@@ -42,8 +42,8 @@ func TestWALAndMigrationsAreIdempotent(t *testing.T) {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	var n int
-	if err := raw.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 2 {
-		t.Errorf("schema_migrations rows = %d, %v; want 2", n, err)
+	if err := raw.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 3 {
+		t.Errorf("schema_migrations rows = %d, %v; want 3", n, err)
 	}
 }
 

@@ -21,6 +21,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("Settings", func(t *testing.T) { testSettings(t, open(t)) })
 	t.Run("Rollback", func(t *testing.T) { testRollback(t, open(t)) })
+	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open(t)) })
+	t.Run("Incidents", func(t *testing.T) { testIncidents(t, open(t)) })
+	t.Run("IncidentParts", func(t *testing.T) { testIncidentParts(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 28, 12, 0, 0, 123456789, time.UTC)
@@ -310,37 +313,6 @@ func RunEvents(t *testing.T, open func(t *testing.T) store.EventStore) {
 		rs, err := es.Rejections(ctx, store.Page{Limit: 10})
 		if err != nil || len(rs) != 2 || rs[0].Reason != "invalid JSON" || string(rs[1].Raw) != "xx" {
 			t.Errorf("Rejections = %+v, %v", rs, err)
-		}
-	})
-	t.Run("Alerts", func(t *testing.T) {
-		es := open(t)
-		ctx := context.Background()
-		if as, err := es.ListAlerts(ctx, store.Page{Limit: 10}); err != nil || len(as) != 0 {
-			t.Fatalf("ListAlerts on an empty store = %+v, %v", as, err)
-		}
-		mk := func(rule string, sec int) store.StoredAlert {
-			return store.StoredAlert{Time: t0.Add(time.Duration(sec) * time.Second), RuleID: rule, RuleTitle: "Rule " + rule,
-				Level: "high", Kind: "correlation", Tags: []string{"attack.t1110"}, EventIDs: []string{"e1", "e2"},
-				Doc: []byte(`{"rule":"` + rule + `"}`)}
-		}
-		if err := es.AppendAlerts(ctx, []store.StoredAlert{mk("r1", 1), mk("r2", 2)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := es.AppendAlerts(ctx, []store.StoredAlert{mk("r3", 3)}); err != nil {
-			t.Fatal(err)
-		}
-		as, err := es.ListAlerts(ctx, store.Page{Limit: 2})
-		if err != nil || len(as) != 2 || as[0].RuleID != "r3" || as[1].RuleID != "r2" {
-			t.Fatalf("ListAlerts = %+v, %v; want r3, r2", as, err)
-		}
-		a := as[0]
-		if !a.Time.Equal(t0.Add(3*time.Second)) || a.RuleTitle != "Rule r3" || a.Level != "high" || a.Kind != "correlation" ||
-			fmt.Sprint(a.Tags) != "[attack.t1110]" || fmt.Sprint(a.EventIDs) != "[e1 e2]" || string(a.Doc) != `{"rule":"r3"}` {
-			t.Errorf("stored alert = %+v", a)
-		}
-		rest, err := es.ListAlerts(ctx, store.Page{Before: as[1].ID, Limit: 10})
-		if err != nil || len(rest) != 1 || rest[0].RuleID != "r1" {
-			t.Errorf("ListAlerts next page = %+v, %v; want r1", rest, err)
 		}
 	})
 }
