@@ -49,7 +49,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newAgentCmd(), newVersion(), newUser(), newToken(), newAudit(), newParse(), newRules(), newHunt(), newMatrix())
+	root.AddCommand(newServe(), newAgentCmd(), newVersion(), newUser(), newToken(), newAudit(), newParse(), newRules(), newHunt(), newMatrix(), newDemo())
 	return root
 }
 
