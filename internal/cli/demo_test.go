@@ -113,6 +113,21 @@ func TestDemoAgainstServer(t *testing.T) {
 	if got, want := slices.Compact(tags), demoTechniques(t); !slices.Equal(got, want) {
 		t.Errorf("the alerts are tagged %v; the scenario names %v", got, want)
 	}
+	// The alerts share the attacker's address, the host and the access key, so the
+	// incident stage gathers all of them into one incident.
+	var incidents struct {
+		Items []struct {
+			ID         int64
+			Title      string
+			AlertCount int `json:"alert_count"`
+		}
+	}
+	if code := getJSON(t, url+"api/v1/incidents", admin, &incidents); code != http.StatusOK {
+		t.Fatalf("GET /api/v1/incidents: %d", code)
+	}
+	if len(incidents.Items) != 1 || incidents.Items[0].AlertCount != len(alerts) {
+		t.Errorf("incidents after the demo: %+v; want one holding all %d alerts", incidents.Items, len(alerts))
+	}
 
 	// A second run with a token from the environment issues none, finds the server where
 	// the configuration says it listens (a wildcard address is reached on loopback), and
