@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilsec/vigil/internal/notify"
 )
 
 // Config is the whole configuration. The yaml tag is the key in the file; the env tag the
@@ -28,6 +30,8 @@ type Config struct {
 	// Incidents tunes alert deduplication, grouping and SLAs; zero values take the
 	// defaults (docs/INCIDENTS.md).
 	Incidents Incidents `yaml:"incidents"`
+	// Notify configures notification channels and routes (docs/NOTIFY.md).
+	Notify notify.Config `yaml:"notify"`
 }
 
 // Incidents configures the incident stage.
@@ -146,6 +150,9 @@ func (c *Config) ApplyFlags(flags []Flag) error {
 func (c *Config) Validate() error {
 	if c.Data == "" {
 		return errors.New("config: data directory must not be empty")
+	}
+	if err := c.Notify.Validate(); err != nil {
+		return fmt.Errorf("config: notify: %w", err)
 	}
 	if c.Listen == "" {
 		return errors.New("config: listen address must not be empty")

@@ -22,6 +22,7 @@ import (
 	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/incident"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
+	"github.com/vigilsec/vigil/internal/notify"
 	"github.com/vigilsec/vigil/internal/store"
 )
 
@@ -37,7 +38,11 @@ type Config struct {
 	Fleet    *fleet.Service       // agents: enrolment, heartbeats, hosts
 	// Incidents keeps alerts, incidents, exceptions and assets.
 	Incidents *incident.Service
-	Version   string
+	// Notify delivers notifications; NotifyConfig is its configuration, shown with
+	// secrets hidden.
+	Notify       *notify.Dispatcher
+	NotifyConfig notify.Config
+	Version      string
 	// SecureCookies marks session cookies Secure (set when serving TLS).
 	SecureCookies bool
 }

@@ -61,6 +61,7 @@ func (a *API) registerRoutes() {
 	a.registerAlertRoutes()
 	a.registerIncidentRoutes()
 	a.registerExceptionRoutes()
+	a.registerNotifyRoutes()
 
 	a.add(&Route{Method: "GET", Path: "/api/v1/settings/security", Perm: auth.PermSettingsRead, Tag: "settings",
 		Summary: "Security settings", Response: securitySettings{}, handle: a.getSecurity})

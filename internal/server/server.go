@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +30,8 @@ import (
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/ingest/syslog"
 	"github.com/vigilsec/vigil/internal/matrix"
+	"github.com/vigilsec/vigil/internal/notify"
+	"github.com/vigilsec/vigil/internal/store"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 	"github.com/vigilsec/vigil/internal/version"
 	"github.com/vigilsec/vigil/internal/webui"
@@ -76,7 +80,19 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	if err != nil {
 		return fmt.Errorf("matrix catalog: %w", err)
 	}
-	incidents, err := incident.New(st, cat, incident.Options{Config: incidentConfig(cfg.Incidents), Log: log, Engine: engine})
+	var uiURL atomic.Pointer[string]
+	dispatcher, err := notify.New(cfg.Notify, notify.Options{Registerer: reg, Logger: log, OnResult: keepDelivery(st, log)})
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	notifyDone := make(chan struct{})
+	go func() { defer close(notifyDone); dispatcher.Run(notifyCtx) }()
+	// The dispatcher stops last: what the stages notified while stopping goes out or
+	// is recorded as not delivered.
+	defer func() { stopNotify(); <-notifyDone }()
+	incidents, err := incident.New(st, cat, incident.Options{Config: incidentConfig(cfg.Incidents), Log: log, Engine: engine,
+		Notifier: notifier(dispatcher, &uiURL)})
 	if err != nil {
 		return err
 	}
@@ -106,6 +122,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	}
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
 		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Incidents: incidents,
+		Notify: dispatcher, NotifyConfig: cfg.Notify,
 		Version: version.Version, SecureCookies: tlsConf != nil})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -130,6 +147,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := fmt.Sprintf("%s://%s/", scheme, displayAddr(ln.Addr()))
+	uiURL.Store(&url)
 	log.Info("vigil serving", "url", url, "data", cfg.Data, "version", version.String())
 	fmt.Fprintf(out, "Vigil is running at %s\n", url)
 
@@ -242,4 +260,53 @@ func runClock(ctx context.Context, log *slog.Logger, engine *detect.Engine, inci
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// notifier turns the incident stage's messages into notifications, with a link to the
+// incident in the web UI once the server knows its address.
+func notifier(d *notify.Dispatcher, base *atomic.Pointer[string]) incident.Notifier {
+	return func(m incident.Message) {
+		d.Notify(notifyMessage(m, base.Load()))
+	}
+}
+
+// notifyMessage is the notification of an incident message.
+func notifyMessage(m incident.Message, base *string) notify.Message {
+	in := m.Incident
+	out := notify.Message{Kind: m.Kind, IncidentID: in.ID, Title: in.Title, Severity: in.Severity, Status: in.Status,
+		Techniques: in.Techniques, HostGroups: in.HostGroups, Time: in.UpdatedAt, Tactics: []string{}, Hosts: []string{}}
+	for _, t := range in.Tactics {
+		out.Tactics = append(out.Tactics, matrix.TagNamespace+"."+strings.ToLower(t))
+	}
+	var ents []string
+	for _, e := range in.Entities {
+		if e.Kind == "host" {
+			out.Hosts = append(out.Hosts, e.Value)
+		}
+		ents = append(ents, e.Kind+" "+e.Value)
+	}
+	out.Summary = m.Text
+	if len(in.Techniques) > 0 {
+		out.Summary += "\nTechniques: " + strings.Join(in.Techniques, ", ")
+	}
+	if len(ents) > 0 {
+		out.Summary += "\nEntities: " + strings.Join(ents, ", ")
+	}
+	out.Summary += fmt.Sprintf("\nAlerts: %d", in.AlertCount)
+	if base != nil {
+		out.URL = fmt.Sprintf("%s#/incidents/%d", *base, in.ID)
+	}
+	return out
+}
+
+// keepDelivery records every delivery attempt, so failures show in the UI.
+func keepDelivery(st store.Store, log *slog.Logger) func(notify.Delivery) {
+	return func(d notify.Delivery) {
+		rec := &store.Delivery{Time: d.Time, Channel: d.Channel, Kind: d.Kind, IncidentID: d.IncidentID,
+			Attempt: d.Attempt, OK: d.OK, Final: d.Final, Error: d.Err}
+		err := st.Update(context.Background(), func(tx store.Tx) error { return tx.AddDelivery(rec) })
+		if err != nil {
+			log.Error("record notification delivery", "channel", d.Channel, "err", err)
+		}
+	}
 }
