@@ -252,3 +252,21 @@ func TestNavigatorLayer(t *testing.T) {
 		}
 	}
 }
+
+func TestActivityLayer(t *testing.T) {
+	cat := load(t)
+	rep := coverage.Compute(cat, nil, nil)
+	ia03, _ := cat.Technique("CS-IA-03")
+	l := rep.ActivityNavigator("activity", "today", map[string]int{"CS-IA-03": 7})
+	if len(l.Techniques) != len(ia03.Attack) || l.Gradient.MaxValue != 7 {
+		t.Fatalf("layer = %+v; want the %d ATT&CK techniques of CS-IA-03", l.Techniques, len(ia03.Attack))
+	}
+	for _, te := range l.Techniques {
+		if te.Score != 7 || te.Color != coverage.ColorHot || !attackIDRE.MatchString(te.TechniqueID) {
+			t.Errorf("technique %+v", te)
+		}
+	}
+	if l := rep.ActivityNavigator("quiet", "today", nil); len(l.Techniques) != 0 {
+		t.Errorf("a quiet period scores %d techniques", len(l.Techniques))
+	}
+}

@@ -148,3 +148,70 @@ func (r *Report) Navigator(name string) *Layer {
 	}
 	return l
 }
+
+// The colors of activity: none, some, many alerts.
+const (
+	ColorQuiet  = "#ffffff"
+	ColorActive = "#ffb366"
+	ColorHot    = "#e8423f"
+)
+
+// ActivityNavigator returns a Navigator layer of alert activity: every ATT&CK technique
+// that a technique of the catalog maps to, scored by the alerts raised for those
+// techniques (raised maps catalog technique ids to counts). Techniques without alerts
+// are left out.
+func (r *Report) ActivityNavigator(name, period string, raised map[string]int) *Layer {
+	type entry struct {
+		techniques []string
+		n          int
+	}
+	byAttack := map[string]*entry{}
+	for _, ta := range r.Tactics {
+		for _, te := range ta.Techniques {
+			n := raised[te.ID]
+			if n == 0 {
+				continue
+			}
+			for _, id := range te.Attack {
+				e := byAttack[id]
+				if e == nil {
+					e = &entry{}
+					byAttack[id] = e
+				}
+				e.techniques = append(e.techniques, fmt.Sprintf("%s %s: %d", te.ID, te.Name.En, n))
+				e.n += n
+			}
+		}
+	}
+	maxN := 1
+	for _, e := range byAttack {
+		maxN = max(maxN, e.n)
+	}
+	l := &Layer{
+		Name:        name,
+		Versions:    LayerVersions{Attack: AttackVersion, Navigator: NavigatorVersion, Layer: LayerFormatVersion},
+		Domain:      LayerDomain,
+		Description: "Alerts raised by Vigil " + period + " on the ATT&CK techniques that the cloud-server attack matrix maps to: the score is the number of alerts.",
+		Techniques:  []LayerTechnique{},
+		Gradient:    Gradient{Colors: []string{ColorQuiet, ColorActive, ColorHot}, MinValue: 0, MaxValue: maxN},
+		LegendItems: []LegendItem{
+			{Label: "no alert", Color: ColorQuiet},
+			{Label: "alerts", Color: ColorActive},
+			{Label: "the most alerts", Color: ColorHot},
+		},
+	}
+	for _, id := range slices.Sorted(maps.Keys(byAttack)) {
+		e := byAttack[id]
+		meta := []Metadata{}
+		for _, t := range e.techniques {
+			meta = append(meta, Metadata{Name: "matrix technique", Value: t})
+		}
+		color := ColorActive
+		if e.n*2 > maxN {
+			color = ColorHot
+		}
+		l.Techniques = append(l.Techniques, LayerTechnique{TechniqueID: id, Score: e.n, Color: color,
+			Comment: fmt.Sprintf("%d alert(s): %s", e.n, strings.Join(e.techniques, "; ")), Enabled: true, Metadata: meta})
+	}
+	return l
+}

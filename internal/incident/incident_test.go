@@ -421,3 +421,31 @@ func TestBulkMergeSplit(t *testing.T) {
 		t.Errorf("filtered alerts = %+v", only)
 	}
 }
+
+func TestActivity(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.keep(t, raise("brute", "high", []string{"cs.ia-03"}, "web-1", "203.0.113.9", t0))
+	f.clk.add(time.Minute)
+	f.keep(t, raise("brute", "high", []string{"cs.ia-03"}, "web-1", "203.0.113.9", t0.Add(time.Minute)))
+	f.keep(t, raise("cron", "medium", []string{"cs.ps-01"}, "web-2", "", t0))
+	f.keep(t, raise("noise", "low", []string{"cs.di-01"}, "web-3", "", t0))
+	as, _ := f.svc.ListAlerts(ctx, store.AlertFilter{RuleID: "noise"}, store.Page{})
+	if _, err := f.svc.Bulk(ctx, "user:1:alice", BulkAction{IDs: []int64{as[0].ID}, Action: ActFalsePositive}); err != nil {
+		t.Fatal(err)
+	}
+	act, err := f.svc.Activity(ctx, t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ia := act["CS-IA-03"]
+	if ia == nil || ia.Alerts != 1 || ia.Raised != 2 || ia.Incidents != 1 || ia.MaxLevel != "high" || !slices.Equal(ia.Hosts, []string{"web-1"}) {
+		t.Errorf("CS-IA-03 activity = %+v", ia)
+	}
+	if act["CS-PS-01"] == nil || act["CS-DI-01"] != nil {
+		t.Errorf("activity = %v; want CS-PS-01 and no false positive", act)
+	}
+	if act, _ := f.svc.Activity(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour)); len(act) != 0 {
+		t.Errorf("activity outside the period = %v", act)
+	}
+}

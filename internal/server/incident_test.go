@@ -267,6 +267,38 @@ func TestIncidentScenario(t *testing.T) {
 		t.Errorf("metrics = %d %+v", st, sum)
 	}
 
+	// The matrix lights up where the attack went, also as a Navigator layer.
+	var act struct {
+		Techniques []struct {
+			Technique string
+			Raised    int
+		}
+	}
+	if st := admin.call("GET", "/api/v1/matrix/activity", "", &act); st != http.StatusOK {
+		t.Fatalf("matrix activity = %d", st)
+	}
+	lit := map[string]bool{}
+	for _, a := range act.Techniques {
+		lit[a.Technique] = a.Raised > 0
+	}
+	if !lit["CS-IA-03"] || !lit["CS-IM-04"] {
+		t.Errorf("matrix activity = %+v; want CS-IA-03 and CS-IM-04", act.Techniques)
+	}
+	var layer struct {
+		Techniques []struct {
+			TechniqueID string
+			Score       int
+		}
+	}
+	admin.call("GET", "/api/v1/matrix/navigator/activity", "", &layer)
+	scored := map[string]int{}
+	for _, x := range layer.Techniques {
+		scored[x.TechniqueID] = x.Score
+	}
+	if scored["T1110"] == 0 && scored["T1110.001"] == 0 {
+		t.Errorf("activity layer = %+v; want the brute force (T1110) scored", layer.Techniques)
+	}
+
 	// The cron job is the admins' own: an exception on host and user suppresses the next
 	// identical job.
 	body := `{"fields":{"host.name":"web-1","user.name":"root"},"reason":"the vendor's updater runs this way"}`

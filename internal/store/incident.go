@@ -95,6 +95,8 @@ type AlertFilter struct {
 	Host       string
 	RuleID     string
 	IncidentID int64 // -1: alerts in no incident
+	// SeenFrom and SeenTo bound LastSeen: [SeenFrom, SeenTo); zero bounds are open.
+	SeenFrom, SeenTo time.Time
 }
 
 // Entity is something alerts share that ties them to one incident: a host, a user, a

@@ -231,6 +231,12 @@ func (t *tx) ListAlerts(f store.AlertFilter, p store.Page) ([]*store.Alert, erro
 	if f.Technique != "" {
 		w.add("EXISTS (SELECT 1 FROM json_each(alerts.doc, '$.techniques') WHERE value = ?)", f.Technique)
 	}
+	if !f.SeenFrom.IsZero() {
+		w.add("last_seen >= ?", nanos(f.SeenFrom))
+	}
+	if !f.SeenTo.IsZero() {
+		w.add("last_seen < ?", nanos(f.SeenTo))
+	}
 	var key string
 	var raw []byte
 	rows, err := t.tx.QueryContext(t.ctx, "SELECT doc, key, raw FROM alerts WHERE "+w.String()+" ORDER BY id DESC LIMIT ?", append(w.args, n)...)

@@ -50,6 +50,8 @@ func testAlerts(t *testing.T, st store.Store) {
 			{store.AlertFilter{RuleID: "r-k2"}, []int64{a3.ID}},
 			{store.AlertFilter{IncidentID: -1}, []int64{a3.ID, a2.ID, a1.ID}},
 			{store.AlertFilter{IncidentID: 7}, nil},
+			{store.AlertFilter{SeenFrom: t0.Add(time.Minute)}, []int64{a3.ID, a2.ID}},
+			{store.AlertFilter{SeenFrom: t0, SeenTo: t0.Add(time.Minute)}, []int64{a1.ID}},
 		} {
 			as, err := tx.ListAlerts(c.f, store.Page{Limit: 10})
 			if err != nil {
