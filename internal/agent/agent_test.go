@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -86,7 +87,7 @@ func TestEnrolTailAndHeartbeat(t *testing.T) {
 	if me.Hostname != host || inv.Hostname != host || !strings.HasPrefix(me.MachineID, "machine-") || inv.Arch == "" || inv.Kernel == "" || inv.BootTime.IsZero() {
 		t.Errorf("agent %+v", me)
 	}
-	if c := inv.Cloud; c == nil || *c != (Cloud{Provider: "aws", InstanceID: "i-0abc123", Region: "ap-east-1", Zone: "ap-east-1a"}) {
+	if c := inv.Cloud; c == nil || !reflect.DeepEqual(*c, Cloud{Provider: "aws", InstanceID: "i-0abc123", Region: "ap-east-1", Zone: "ap-east-1a", PublicIPs: []string{"203.0.113.10"}}) {
 		t.Errorf("cloud = %+v", c)
 	}
 	src := me.Status.Sources["file:"+logFile]

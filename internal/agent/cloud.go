@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -17,6 +18,10 @@ type Cloud struct {
 	InstanceID string `json:"instance_id"`
 	Region     string `json:"region,omitempty"`
 	Zone       string `json:"zone,omitempty"`
+	// PublicIPs are the instance's public (or elastic) addresses: cloud calls made from
+	// the instance come from them, which the server uses to tell a call from the
+	// instance from one made elsewhere with its role credentials.
+	PublicIPs []string `json:"public_ips,omitempty"`
 }
 
 // cloudProbe asks the instance metadata services of the supported clouds, all at once,
@@ -84,6 +89,7 @@ func (p cloudProbe) awsProbe(ctx context.Context) (*Cloud, error) {
 		return nil, err
 	}
 	c := &Cloud{Provider: "aws", InstanceID: id}
+	c.PublicIPs = addrs(p.get(ctx, "GET", p.aws+"/latest/meta-data/public-ipv4", h))
 	if doc, err := p.get(ctx, "GET", p.aws+"/latest/dynamic/instance-identity/document", h); err == nil {
 		var d struct {
 			Region           string `json:"region"`
@@ -105,6 +111,7 @@ func (p cloudProbe) tencentProbe(ctx context.Context) (*Cloud, error) {
 	c := &Cloud{Provider: "tencent", InstanceID: id}
 	c.Region, _ = p.get(ctx, "GET", base+"placement/region", nil)
 	c.Zone, _ = p.get(ctx, "GET", base+"placement/zone", nil)
+	c.PublicIPs = addrs(p.get(ctx, "GET", base+"public-ipv4", nil))
 	return c, nil
 }
 
@@ -122,6 +129,11 @@ func (p cloudProbe) alibabaProbe(ctx context.Context) (*Cloud, error) {
 	c := &Cloud{Provider: "alibaba", InstanceID: id}
 	c.Region, _ = p.get(ctx, "GET", base+"region-id", h)
 	c.Zone, _ = p.get(ctx, "GET", base+"zone-id", h)
+	// An elastic IP, when bound, is the address the instance's calls come from.
+	c.PublicIPs = addrs(p.get(ctx, "GET", base+"eipv4", h))
+	if len(c.PublicIPs) == 0 {
+		c.PublicIPs = addrs(p.get(ctx, "GET", base+"public-ipv4", h))
+	}
 	return c, nil
 }
 
@@ -152,4 +164,16 @@ func (p cloudProbe) get(ctx context.Context, method, url string, header map[stri
 		return "", errors.New("not a metadata value")
 	}
 	return v, nil
+}
+
+// addrs keeps a metadata answer that is an IP address (an instance without a public
+// address answers 404, or an empty body).
+func addrs(v string, err error) []string {
+	if err != nil {
+		return nil
+	}
+	if a, perr := netip.ParseAddr(strings.TrimSpace(v)); perr == nil {
+		return []string{a.String()}
+	}
+	return nil
 }

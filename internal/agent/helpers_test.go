@@ -183,6 +183,8 @@ func fakeMetadata(t *testing.T) *httptest.Server {
 		switch r.URL.Path {
 		case "/latest/meta-data/instance-id":
 			io.WriteString(w, "i-0abc123")
+		case "/latest/meta-data/public-ipv4":
+			io.WriteString(w, "203.0.113.10")
 		case "/latest/dynamic/instance-identity/document":
 			io.WriteString(w, `{"instanceId":"i-0abc123","region":"ap-east-1","availabilityZone":"ap-east-1a"}`)
 		default:

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +28,13 @@ func TestCloudProbe(t *testing.T) {
 		"GET /latest/meta-data/instance-id":      "ins-abcd1234",
 		"GET /latest/meta-data/placement/region": "ap-guangzhou",
 		"GET /latest/meta-data/placement/zone":   "ap-guangzhou-3",
+		"GET /latest/meta-data/public-ipv4":      "203.0.113.20",
 	})
 	alibaba := fakeCloud(t, map[string]string{
 		"GET /latest/meta-data/instance-id": "i-bp1abc",
 		"GET /latest/meta-data/region-id":   "cn-hangzhou",
 		"GET /latest/meta-data/zone-id":     "cn-hangzhou-h",
+		"GET /latest/meta-data/eipv4":       "203.0.113.30",
 	})
 	aws := fakeMetadata(t).URL
 	// A portal that answers everything with a web page is not a cloud.
@@ -43,10 +46,10 @@ func TestCloudProbe(t *testing.T) {
 		aws, tencent, alibaba string
 		want                  *Cloud
 	}{
-		{"aws", aws, closed, closed, &Cloud{"aws", "i-0abc123", "ap-east-1", "ap-east-1a"}},
-		{"tencent", closed, tencent, "", &Cloud{"tencent", "ins-abcd1234", "ap-guangzhou", "ap-guangzhou-3"}},
-		{"alibaba", "", closed, alibaba, &Cloud{"alibaba", "i-bp1abc", "cn-hangzhou", "cn-hangzhou-h"}},
-		{"aws first", aws, tencent, alibaba, &Cloud{"aws", "i-0abc123", "ap-east-1", "ap-east-1a"}},
+		{"aws", aws, closed, closed, &Cloud{"aws", "i-0abc123", "ap-east-1", "ap-east-1a", []string{"203.0.113.10"}}},
+		{"tencent", closed, tencent, "", &Cloud{"tencent", "ins-abcd1234", "ap-guangzhou", "ap-guangzhou-3", []string{"203.0.113.20"}}},
+		{"alibaba", "", closed, alibaba, &Cloud{"alibaba", "i-bp1abc", "cn-hangzhou", "cn-hangzhou-h", []string{"203.0.113.30"}}},
+		{"aws first", aws, tencent, alibaba, &Cloud{"aws", "i-0abc123", "ap-east-1", "ap-east-1a", []string{"203.0.113.10"}}},
 		{"portal", portal, portal, portal, nil},
 		{"none", closed, closed, closed, nil},
 	}
@@ -55,7 +58,7 @@ func TestCloudProbe(t *testing.T) {
 			p := newCloudProbe(CloudMetadata{Enabled: true, AWS: tt.aws, Tencent: tt.tencent, Alibaba: tt.alibaba, Timeout: time.Second})
 			start := time.Now()
 			got := p.detect(t.Context())
-			if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+			if (got == nil) != (tt.want == nil) || got != nil && !reflect.DeepEqual(*got, *tt.want) {
 				t.Errorf("detect = %+v, want %+v", got, tt.want)
 			}
 			if d := time.Since(start); d > 3*time.Second {

@@ -33,6 +33,7 @@ type Ingester struct {
 	slots    chan struct{}
 	detector Detector
 	sink     AlertSink
+	enrich   func(ev *event.Event)
 	log      *slog.Logger
 
 	accepted   *prometheus.CounterVec
@@ -72,6 +73,9 @@ type Options struct {
 	// (and are only counted when Alerts is nil).
 	Detector Detector
 	Alerts   AlertSink
+	// Enrich, when set, adds to each event what the platform knows beyond the log
+	// (the cloud instance of a host) before it is stored.
+	Enrich func(ev *event.Event)
 	// Log receives the errors that do not fail an ingestion; nil discards them.
 	Log *slog.Logger
 }
@@ -93,6 +97,7 @@ func New(events store.EventStore, reg prometheus.Registerer, opts Options) *Inge
 		slots:    make(chan struct{}, opts.MaxInFlight),
 		detector: opts.Detector,
 		sink:     opts.Alerts,
+		enrich:   opts.Enrich,
 		log:      opts.Log,
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_ingest_events_total",
 			Help: "Events accepted and durable (new or already stored), by source kind and log type."}, []string{"source", "type"}),
@@ -164,6 +169,9 @@ func (in *Ingester) Submit(ctx context.Context, b Batch) (Result, error) {
 		// Ids are namespaced by the sender: a sender can dedupe its own retries but can
 		// never claim the id of another sender's event to have it dropped.
 		ev.ID = namespacedID(b.Source, ev.ID)
+		if in.enrich != nil {
+			in.enrich(ev)
+		}
 		doc, err := ev.MarshalJSON()
 		if err != nil {
 			return Result{}, fmt.Errorf("encode event %s: %w", ev.ID, err)

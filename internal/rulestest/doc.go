@@ -15,6 +15,11 @@
 //	# NAME.tests.yml
 //	placeholders:              # optional: test values of the rule's %name% placeholders
 //	  aws_used_regions: [us-east-1]
+//	instances:                 # optional: cloud instances known from agents; every event
+//	  - host: web-01           # is enriched with them as the server does (internal/enrich)
+//	    provider: aws
+//	    instance_id: i-0a1b2c3d4e5f67890
+//	    public_ips: [198.51.100.10]
 //	positive:
 //	  - name: brute force then success from one address
 //	    log: |                 # text lines, parsed as `vigil parse` parses them

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vigilsec/vigil/internal/enrich"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/parse"
 )
@@ -35,6 +36,9 @@ type File struct {
 	// Placeholders holds test values for the %name% placeholders of the expand
 	// modifier that the rule uses; production values come from configuration.
 	Placeholders map[string][]string `yaml:"placeholders"`
+	// Instances are the cloud instances the platform knows from its agents: the
+	// events of every case are enriched with them as the server enriches events.
+	Instances []enrich.Instance `yaml:"instances"`
 	Positive     []*Case             `yaml:"positive"`
 	Negative     []*Case             `yaml:"negative"`
 }
@@ -57,6 +61,8 @@ type Case struct {
 	Positive bool `yaml:"-"`
 	// Line is the line of the case in its file.
 	Line int `yaml:"-"`
+
+	enricher *enrich.Enricher
 }
 
 // Cases returns the positive cases, then the negative ones.
@@ -125,6 +131,17 @@ func Parse(name string, data []byte) (*File, error) {
 		}
 		if c.Repeat < 0 || c.Repeat > MaxRepeat {
 			errs = append(errs, fmt.Errorf("%s: case %q: repeat must be between 1 and %d", where, c.Name, MaxRepeat))
+		}
+	}
+	if len(f.Instances) > 0 {
+		en := enrich.New(f.Instances)
+		if en.Len() != len(f.Instances) {
+			errs = append(errs, fmt.Errorf("%s: every instance needs an instance_id", name))
+		}
+		for _, c := range f.Cases() {
+			if c != nil {
+				c.enricher = en
+			}
 		}
 	}
 	for k, vs := range f.Placeholders {
@@ -203,7 +220,10 @@ func (c *Case) Events(host string) ([]*event.Event, error) {
 		recs = append(recs, '\n')
 	}
 	var out []*event.Event
-	emit := func(ev *event.Event) { out = append(out, ev) }
+	emit := func(ev *event.Event) {
+		c.enricher.Event(ev)
+		out = append(out, ev)
+	}
 	for range max(c.Repeat, 1) {
 		if strings.TrimSpace(c.Log) != "" {
 			if err := parse.Read(strings.NewReader(c.Log), p, emit); err != nil {

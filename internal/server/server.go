@@ -100,7 +100,8 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 		log.Warn("some exceptions do not apply", "err", err)
 	}
 	keep := func(ctx context.Context, raised []ingest.Raised) error { return incidents.Keep(ctx, raised) }
-	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Alerts: keep, Log: log})
+	fl := fleet.New(st, time.Now)
+	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Alerts: keep, Log: log, Enrich: fl.NewEnricher().Event})
 	// Time alone closes correlation windows, misses SLAs and moves the exceptions'
 	// counts to the store.
 	stopClock := runClock(ctx, log, engine, incidents, keep)
@@ -121,7 +122,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 		defer func() { stopSyslog(); <-syslogDone }()
 	}
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
-		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Incidents: incidents,
+		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fl, Incidents: incidents,
 		Notify: dispatcher, NotifyConfig: cfg.Notify,
 		Version: version.Version, SecureCookies: tlsConf != nil})
 
