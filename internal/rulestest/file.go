@@ -39,8 +39,8 @@ type File struct {
 	// Instances are the cloud instances the platform knows from its agents: the
 	// events of every case are enriched with them as the server enriches events.
 	Instances []enrich.Instance `yaml:"instances"`
-	Positive     []*Case             `yaml:"positive"`
-	Negative     []*Case             `yaml:"negative"`
+	Positive  []*Case           `yaml:"positive"`
+	Negative  []*Case           `yaml:"negative"`
 }
 
 // Case is one test case: input that must, or must not, fire the rule.
