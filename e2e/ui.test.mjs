@@ -6,7 +6,10 @@
 // language, and creates an API token that it then uses from outside the
 // browser. Then it creates an enrolment token, enrols a pretend agent and sends
 // its heartbeat through the API, and checks the Hosts page (list, detail,
-// offline state) and the Ingestion tab (a rejected NDJSON line).
+// offline state) and the Ingestion tab (a rejected NDJSON line). Last, the
+// incident response steps (incidents.steps.mjs): an SSH brute force is ingested
+// and followed through the alert queue, the incident list and board, the
+// incident page, a false-positive exception and the dashboard.
 //
 // Environment: VIGIL_BIN (default ../bin/vigil from this folder),
 // CHROMIUM_PATH (default /usr/bin/chromium), VIGIL_E2E_SHOTS (a folder to
@@ -21,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { totp, timeStep, codeAfter, hotp } from './totp.mjs';
+import { incidentSteps } from './incidents.steps.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VIGIL_BIN = process.env.VIGIL_BIN ? path.resolve(process.env.VIGIL_BIN) : path.resolve(here, '../bin/vigil');
@@ -147,7 +151,7 @@ test('TOTP helper follows RFC 6238', () => {
   assert.equal(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59 * 1000), '287082');
 });
 
-test('web console: first sign-in, TOTP, language, API tokens, hosts and ingestion', { timeout: 300_000 }, async (t) => {
+test('web console: first sign-in, TOTP, language, API tokens, hosts, ingestion and incident response', { timeout: 600_000 }, async (t) => {
   let failed = false;
   let stepNumber = 0;
   async function step(name, fn) {
@@ -475,6 +479,11 @@ test('web console: first sign-in, TOTP, language, API tokens, hosts and ingestio
     assert.ok(await checklist.locator('[data-testid="checklist-phase"]').count() >= 1, 'the checklist has phases');
     assert.equal(await byId('technique-rule').count(), rules);
     assert.ok(page.url().endsWith('#/matrix/CS-IA-01'));
+  });
+
+  await incidentSteps({
+    step, page, byId, waitForText, callAPI, timeoutMs: UI_TIMEOUT_MS,
+    ingestToken: () => enrolSecret, readToken: () => tokenSecret,
   });
 
   await step('the page raised no script errors or CSP violations', async () => {

@@ -149,6 +149,29 @@ func TestCatalogKeysUsed(t *testing.T) {
 	}
 }
 
+var importRE = regexp.MustCompile(`(?m)^import\s[^;]*?from\s+'\./([^']+)'|\bimport\(\s*'\./([^']+)'`)
+
+// TestModuleImports: every module a script imports is among the embedded assets, so
+// a renamed or forgotten file cannot leave the console blank.
+func TestModuleImports(t *testing.T) {
+	have := map[string]bool{}
+	for _, a := range textAssets(t, ".js") {
+		have[path.Base(a.name)] = true
+	}
+	n := 0
+	for _, a := range textAssets(t, ".js") {
+		for _, m := range importRE.FindAllStringSubmatch(a.text, -1) {
+			n++
+			if name := m[1] + m[2]; !have[name] {
+				t.Errorf("%s imports ./%s, which is not an embedded asset", a.name, name)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("found no imports in the scripts")
+	}
+}
+
 // TestNoInlineCode: the CSP allows no inline scripts, event handlers or
 // style attributes, and the scripts never parse HTML strings.
 func TestNoInlineCode(t *testing.T) {

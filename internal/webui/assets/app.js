@@ -9,6 +9,8 @@ import { renderSettings } from './settings.js';
 import { renderHosts } from './hosts.js';
 import { renderMatrix } from './matrix.js';
 import { renderAlerts } from './alerts.js';
+import { renderIncidents } from './incidents.js';
+import { renderRules } from './rules.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,21 +18,25 @@ const $ = (id) => document.getElementById(id);
 const pages = {
   dashboard: { title: () => t('nav.dashboard'), render: renderDashboard },
   alerts: { title: () => t('nav.alerts'), render: renderAlerts },
-  incidents: { title: () => t('nav.incidents'), render: (el) => renderUnavailable(el, t('unavailable.incidents')) },
+  incidents: { title: () => t('nav.incidents'), render: renderIncidents },
   matrix: { title: () => t('nav.matrix'), render: renderMatrix },
   search: { title: () => t('nav.search'), render: (el) => renderUnavailable(el, t('unavailable.search')) },
   hosts: { title: () => t('nav.hosts'), render: renderHosts },
-  rules: { title: () => t('nav.rules'), render: (el) => renderUnavailable(el, t('unavailable.rules')) },
+  rules: { title: () => t('nav.rules'), render: renderRules },
   reports: { title: () => t('nav.reports'), render: (el) => renderUnavailable(el, t('unavailable.reports')) },
   settings: { title: () => t('nav.settings'), render: renderSettings },
 };
 
 let returnTo = '';
 
+// parseRoute reads #/page/sub?query: a page's filters live in the query, so a
+// filtered view can be bookmarked and the browser's back button undoes a filter.
 function parseRoute() {
   const raw = (location.hash || '').replace(/^#\/?/, '');
-  const [page = '', sub = ''] = raw.split('/');
-  return { page, sub };
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const [page = '', sub = ''] = path.split('/');
+  return { page, sub, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
 }
 
 function setRoute(hash) {
@@ -93,7 +99,7 @@ function showShell(route) {
   const content = $('content');
   mount(content);
   content.dataset.page = route.page;
-  page.render(content, route.sub);
+  page.render(content, route.sub, route.query);
   revalidate();
 }
 

@@ -1,5 +1,5 @@
 // A paginated table of an API list (items + next_cursor), with refresh, "load more", an
-// empty state and a permission check: the shape of the Alerts and Ingestion views.
+// empty state and a permission check: the shape of the Ingestion view.
 import { api, errorText, withQuery } from './api.js';
 import { t } from './i18n.js';
 import { h, mount, card } from './dom.js';

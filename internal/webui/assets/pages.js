@@ -3,6 +3,7 @@ import { api, errorText } from './api.js';
 import { t } from './i18n.js';
 import { h, mount, card, table, badge, formatTime, messageBox } from './dom.js';
 import { session, can } from './session.js';
+import { incidentMetricsCard } from './incidents.js';
 
 function dl(rows) {
   return h('dl', { class: 'facts' }, rows.map(([k, v, testid]) => [h('dt', null, k), h('dd', { testid }, v)]));
@@ -96,9 +97,10 @@ export function renderDashboard(el) {
       h('li', null, h('a', { href: '#/hosts', testid: 'dash-hosts' }, t('nav.hosts')), ' — ', t('dashboard.hostsAvailable')),
       can('ingest:read') ? h('li', null, h('a', { href: '#/hosts/ingestion', testid: 'dash-ingestion' }, t('hosts.tabIngestion')), ' — ', t('dashboard.ingestionAvailable')) : null,
       h('li', null, h('a', { href: '#/alerts', testid: 'dash-alerts' }, t('nav.alerts')), ' — ', t('dashboard.alertsAvailable')),
-      h('li', null, h('a', { href: '#/incidents' }, t('nav.incidents')), ' — ', t('dashboard.notBuilt'))));
+      h('li', null, h('a', { href: '#/incidents', testid: 'dash-incidents-nav' }, t('nav.incidents')), ' — ', t('dashboard.incidentsAvailable')),
+      h('li', null, h('a', { href: '#/rules', testid: 'dash-rules' }, t('nav.rules')), ' — ', t('dashboard.exceptionsAvailable'))));
 
-  mount(el, h('div', { class: 'grid grid-2' }, account, detection), audit);
+  mount(el, can('incidents:read') ? incidentMetricsCard() : null, h('div', { class: 'grid grid-2' }, account, detection), audit);
 }
 
 export function renderUnavailable(el, text) {
