@@ -34,6 +34,8 @@ const (
 	PermIncidentsWrite  Permission = "incidents:write"
 	PermExceptionsWrite Permission = "exceptions:write"
 	PermAssetsWrite     Permission = "assets:write"
+	// PermRulesWrite enables and disables rules and uploads rule files.
+	PermRulesWrite Permission = "rules:write"
 )
 
 // Role names.
@@ -57,13 +59,13 @@ var roleDefs = []struct {
 		PermUsersRead, PermUsersWrite, PermTokensRead, PermTokensWrite, PermAuditRead,
 		PermSettingsRead, PermSettingsWrite, PermMetricsRead, PermIngestWrite, PermIngestRead,
 		PermAgentsEnroll, PermAgentsReport, PermHostsRead, PermMatrixRead, PermAlertsRead, PermAlertsWrite,
-		PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite, PermAssetsWrite}},
+		PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite, PermAssetsWrite, PermRulesWrite}},
 	{RoleIncidentCommander, "Leads the response: owns incidents, approves containment, reads the audit log.", []Permission{
 		PermUsersRead, PermAuditRead, PermSettingsRead, PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead,
-		PermAlertsWrite, PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite, PermAssetsWrite}},
+		PermAlertsWrite, PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite, PermAssetsWrite, PermRulesWrite}},
 	{RoleAnalyst, "Triages alerts and investigates incidents.", []Permission{
 		PermMetricsRead, PermIngestRead, PermHostsRead, PermMatrixRead, PermAlertsRead, PermAlertsWrite,
-		PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite}},
+		PermIncidentsRead, PermIncidentsWrite, PermExceptionsWrite, PermRulesWrite}},
 	{RoleResponder, "Carries out containment and remediation actions.", []Permission{
 		PermMetricsRead, PermHostsRead, PermMatrixRead, PermAlertsRead, PermIncidentsRead, PermIncidentsWrite}},
 	{RoleViewer, "Reads dashboards and incidents; changes nothing.", []Permission{

@@ -30,8 +30,21 @@ type Config struct {
 	// Incidents tunes alert deduplication, grouping and SLAs; zero values take the
 	// defaults (docs/INCIDENTS.md).
 	Incidents Incidents `yaml:"incidents"`
+	// Detection gives the live rules the site's placeholder values and threat-intel
+	// lists (docs/DETECTION.md).
+	Detection Detection `yaml:"detection"`
 	// Notify configures notification channels and routes (docs/NOTIFY.md).
 	Notify notify.Config `yaml:"notify"`
+}
+
+// Detection configures the live detection of serve.
+type Detection struct {
+	// Placeholders are the values of the %name% placeholders of rules using the expand
+	// modifier, e.g. aws_used_regions: [us-east-1, eu-west-1].
+	Placeholders map[string][]string `yaml:"placeholders"`
+	// Intel lists threat-intelligence files (CSV or STIX 2.1 bundles) matched against
+	// every event.
+	Intel []string `yaml:"intel"`
 }
 
 // Incidents configures the incident stage.

@@ -65,14 +65,17 @@ type crule struct {
 	parents    []corrTarget
 	// generate tells whether the rule raises alerts of its own (see generation).
 	generate bool
+	// muted rules are evaluated (correlations still count their matches) but raise
+	// no alerts of their own: a person disabled them (SetDisabled).
+	muted bool
 
 	st ruleCounters
 }
 
 type ruleCounters struct {
-	evals, hits, skipped, suppressed, alerts uint64
-	sampledNs                                int64
-	samples                                  uint64
+	evals, hits, skipped, suppressed, alerts, muted uint64
+	sampledNs                                       int64
+	samples                                         uint64
 }
 
 // cfilter is a compiled filter.
@@ -179,6 +182,10 @@ func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
 		p.c.matchEvent(e, p.pos, t, ev.ID)
 	}
 	if cr.generate {
+		if cr.muted {
+			cr.st.muted++
+			return
+		}
 		cr.st.alerts++
 		e.st.alerts++
 		e.out = append(e.out, a)
@@ -192,6 +199,10 @@ func (e *Engine) emit(cr *crule, a *Alert) {
 		p.c.matchAlert(e, p.pos, a)
 	}
 	if cr.generate {
+		if cr.muted {
+			cr.st.muted++
+			return
+		}
 		cr.st.alerts++
 		e.st.alerts++
 		e.out = append(e.out, *a)

@@ -353,3 +353,27 @@ func allSet(marks []bool, idx []int) bool {
 	}
 	return true
 }
+
+// SetDisabled replaces the set of disabled rules, given by id or name: a disabled rule
+// is still evaluated, and correlations still count its matches, but it raises no alerts
+// of its own (they are counted as muted). It is safe concurrently with Eval. Unknown
+// references are returned; the others apply.
+func (e *Engine) SetDisabled(refs []string) (unknown []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.byID == nil {
+		e.indexRules()
+	}
+	for _, cr := range e.rules {
+		cr.muted = false
+	}
+	for _, ref := range refs {
+		cr := e.lookup(ref)
+		if cr == nil {
+			unknown = append(unknown, ref)
+			continue
+		}
+		cr.muted = true
+	}
+	return unknown
+}

@@ -34,6 +34,10 @@ type RuleStats struct {
 	// correlation, the matches of its rules that exceptions kept from it); Alerts the
 	// alerts raised.
 	Evaluations, Skipped, Hits, Suppressed, Alerts uint64
+	// Muted counts the alerts a disabled rule did not raise.
+	Muted uint64
+	// Disabled tells that the rule is disabled (SetDisabled).
+	Disabled bool
 	// Cost estimates the time spent evaluating the rule, from a sample of one
 	// evaluation in 64.
 	Cost time.Duration
@@ -68,7 +72,7 @@ func (e *Engine) Stats() Stats {
 	s := Stats{Events: e.st.events, Offered: e.st.offered, Skipped: e.st.skipped, Evaluated: e.st.evaluated, Alerts: e.st.alerts}
 	for _, cr := range e.rules {
 		rs := RuleStats{RuleRef: cr.ref, Evaluations: cr.st.evals, Skipped: cr.st.skipped, Hits: cr.st.hits,
-			Suppressed: cr.st.suppressed, Alerts: cr.st.alerts}
+			Suppressed: cr.st.suppressed, Alerts: cr.st.alerts, Muted: cr.st.muted, Disabled: cr.muted}
 		if cr.st.samples > 0 {
 			rs.Cost = time.Duration(float64(cr.st.sampledNs) / float64(cr.st.samples) * float64(cr.st.evals))
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/vigilsec/vigil/internal/incident"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/notify"
+	"github.com/vigilsec/vigil/internal/ruleset"
 	"github.com/vigilsec/vigil/internal/store"
 )
 
@@ -42,7 +43,9 @@ type Config struct {
 	// secrets hidden.
 	Notify       *notify.Dispatcher
 	NotifyConfig notify.Config
-	Version      string
+	// Rules manages the live rules: listing with counters, enabling, uploads.
+	Rules   *ruleset.Manager
+	Version string
 	// SecureCookies marks session cookies Secure (set when serving TLS).
 	SecureCookies bool
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/vigilsec/vigil/internal/ingest"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/matrix"
+	"github.com/vigilsec/vigil/internal/ruleset"
 	"github.com/vigilsec/vigil/internal/store"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 )
@@ -78,8 +79,13 @@ func newEnvIngest(t testing.TB, opts ingest.Options) *env {
 		t.Fatal(err)
 	}
 	iopts := incident.Options{Config: incident.DefaultConfig(), Log: log}
-	if eng, ok := opts.Detector.(*detect.Engine); ok {
+	var rules *ruleset.Manager
+	switch eng := opts.Detector.(type) {
+	case *detect.Engine:
 		iopts.Engine = eng
+	case *ruleset.Set:
+		iopts.Engine = eng
+		rules = ruleset.NewManager(eng, st, time.Now)
 	}
 	incidents, err := incident.New(st, cat, iopts)
 	if err != nil {
@@ -91,7 +97,7 @@ func newEnvIngest(t testing.TB, opts ingest.Options) *env {
 	ingester := ingest.New(events, reg, opts)
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg,
 		UI:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ui") }),
-		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Incidents: incidents, Version: "test"})
+		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fleet.New(st, time.Now), Incidents: incidents, Rules: rules, Version: "test"})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, api: api, srv: srv, svc: svc, store: st, events: events, ingester: ingester, incidents: incidents}

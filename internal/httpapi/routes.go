@@ -62,6 +62,7 @@ func (a *API) registerRoutes() {
 	a.registerIncidentRoutes()
 	a.registerExceptionRoutes()
 	a.registerNotifyRoutes()
+	a.registerRuleRoutes()
 
 	a.add(&Route{Method: "GET", Path: "/api/v1/settings/security", Perm: auth.PermSettingsRead, Tag: "settings",
 		Summary: "Security settings", Response: securitySettings{}, handle: a.getSecurity})

@@ -22,15 +22,16 @@ import (
 
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/httpapi"
 	"github.com/vigilsec/vigil/internal/incident"
 	"github.com/vigilsec/vigil/internal/ingest"
 	"github.com/vigilsec/vigil/internal/ingest/httpin"
 	"github.com/vigilsec/vigil/internal/ingest/syslog"
+	"github.com/vigilsec/vigil/internal/intel"
 	"github.com/vigilsec/vigil/internal/matrix"
 	"github.com/vigilsec/vigil/internal/notify"
+	"github.com/vigilsec/vigil/internal/ruleset"
 	"github.com/vigilsec/vigil/internal/store"
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 	"github.com/vigilsec/vigil/internal/version"
@@ -71,10 +72,18 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	engine, loaded, rejected := detect.Builtin()
-	log.Info("detection rules compiled", "loaded", loaded, "compiled", engine.Len(), "rejected", len(rejected))
+	lists, err := loadIntel(cfg.Detection.Intel, log)
+	if err != nil {
+		return err
+	}
+	engine, loaded, rejected := ruleset.New(ruleset.Options{Placeholders: cfg.Detection.Placeholders, Intel: lists})
+	log.Info("detection rules compiled", "loaded", loaded, "compiled", engine.Builtin().Len(), "rejected", len(rejected))
 	for _, err := range rejected {
 		log.Warn("detection rule skipped", "err", err)
+	}
+	rulesMgr := ruleset.NewManager(engine, st, time.Now)
+	if err := rulesMgr.Load(ctx); err != nil {
+		log.Warn("stored rule choices", "err", err)
 	}
 	cat, err := matrix.Load()
 	if err != nil {
@@ -123,7 +132,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	}
 	api := httpapi.New(httpapi.Config{Auth: svc, Store: st, Log: log, Registry: reg, UI: webui.Handler(),
 		Events: events, Ingest: httpin.New(ingester, time.Now), Fleet: fl, Incidents: incidents,
-		Notify: dispatcher, NotifyConfig: cfg.Notify,
+		Notify: dispatcher, NotifyConfig: cfg.Notify, Rules: rulesMgr,
 		Version: version.Version, SecureCookies: tlsConf != nil})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -232,7 +241,7 @@ const advanceLag = 5 * time.Minute
 
 // runClock advances the detection engine and the incident stage every few seconds; the
 // returned func stops it and waits.
-func runClock(ctx context.Context, log *slog.Logger, engine *detect.Engine, incidents *incident.Service,
+func runClock(ctx context.Context, log *slog.Logger, engine *ruleset.Set, incidents *incident.Service,
 	keep ingest.AlertSink) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -310,4 +319,26 @@ func keepDelivery(st store.Store, log *slog.Logger) func(notify.Delivery) {
 			log.Error("record notification delivery", "channel", d.Channel, "err", err)
 		}
 	}
+}
+
+// loadIntel reads the threat-intel files of the configuration. A file that cannot be
+// read stops the start; rejected rows are logged.
+func loadIntel(files []string, log *slog.Logger) ([]*intel.List, error) {
+	var lists []*intel.List
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("intel list: %w", err)
+		}
+		l, err := intel.Load(name, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("intel list %s: %w", name, err)
+		}
+		for _, r := range l.Rejected {
+			log.Warn("intel indicator rejected", "list", name, "at", r.String())
+		}
+		lists = append(lists, l)
+	}
+	return lists, nil
 }

@@ -48,6 +48,22 @@ func (l *Loader) Load(name string, data []byte) (*Collection, []*Error) {
 	return l.build([]*parsedFile{l.parseFile(name, data)})
 }
 
+// Source is a rule file held in memory: its name (in errors) and its content.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+// LoadSources reads files held in memory, in the order given, and resolves references
+// across all of them.
+func (l *Loader) LoadSources(files []Source) (*Collection, []*Error) {
+	parsed := make([]*parsedFile, len(files))
+	for i, f := range files {
+		parsed[i] = l.parseFile(f.Name, f.Data)
+	}
+	return l.build(parsed)
+}
+
 // LoadDir reads the *.yml and *.yaml files under root in fsys, in lexical order,
 // and resolves references across all of them.
 func (l *Loader) LoadDir(fsys fs.FS, root string) (*Collection, []*Error) {
