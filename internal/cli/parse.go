@@ -79,7 +79,9 @@ func newParse() *cobra.Command {
 					}
 					defer f.Close()
 				}
-				p, err := parse.New(parse.Options{Type: typ, Host: host, Location: loc, Source: source,
+				// Each event is written as soon as it is emitted and not kept, so the
+				// parser may reuse its memory for the next one.
+				p, err := parse.New(parse.Options{Type: typ, Host: host, Location: loc, Source: source, Reuse: true,
 					Reject: func(rj parse.Rejection) {
 						fmt.Fprintf(stderr, "%s:%d: rejected: %s\n", name, rj.Offset, rj.Reason)
 					}})

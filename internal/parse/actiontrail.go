@@ -11,7 +11,7 @@ import (
 // (console sign-ins come from signin.aliyun.com and account.aliyun.com), or, failing
 // both, the serviceName that only ActionTrail records carry next to eventName and
 // userIdentity; and none of the AWS and Tencent Cloud markers.
-func parseActionTrail(_ *Parser, rec map[string]any, ev *event.Event) bool {
+func parseActionTrail(p *Parser, rec map[string]any, ev *event.Event) bool {
 	src := str(rec, "eventSource")
 	host := sourceHost(src)
 	if awsMarked(rec, host) || tencentMarked(rec, host) {
@@ -72,6 +72,6 @@ func parseActionTrail(_ *Parser, rec map[string]any, ev *event.Event) bool {
 	default:
 		f.category = catConfig
 	}
-	setCloud(ev, &f)
+	setCloud(p, ev, &f)
 	return true
 }

@@ -24,8 +24,9 @@ type eface struct {
 }
 
 var (
-	stringTypeWord = typeWord("")
-	listTypeWord   = typeWord([]string(nil))
+	stringTypeWord  = typeWord("")
+	listTypeWord    = typeWord([]string(nil))
+	anyListTypeWord = typeWord([]any(nil))
 )
 
 func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
@@ -42,6 +43,13 @@ func boxString(p *string) (v any) {
 func boxList(p *[]string) (v any) {
 	e := (*eface)(unsafe.Pointer(&v))
 	e.typ, e.data = listTypeWord, unsafe.Pointer(p)
+	return v
+}
+
+// boxAnyList is boxString for a []any.
+func boxAnyList(p *[]any) (v any) {
+	e := (*eface)(unsafe.Pointer(&v))
+	e.typ, e.data = anyListTypeWord, unsafe.Pointer(p)
 	return v
 }
 
@@ -75,4 +83,19 @@ func (b *stringBoxes) reset() {
 	b.want = b.used
 	b.used = 0
 	b.block = nil
+}
+
+// rewind ends a record whose values are no longer in use (Options.Reuse): the next
+// record's strings overwrite this one's.
+func (b *stringBoxes) rewind() {
+	switch {
+	case b.used > maxArenaItems:
+		b.block = nil
+	case b.used > cap(b.block):
+		b.block = make([]string, 0, b.used) // the record took more than one block
+	default:
+		clear(b.block)
+		b.block = b.block[:0]
+	}
+	b.want, b.used = b.used, 0
 }

@@ -254,12 +254,12 @@ const (
 // parser name, so that a record delivered twice (the trail's file and an EventBridge
 // rule, a re-read bucket) is stored once whatever the input source; without one the
 // content hash of Event.Finish applies.
-func setCloud(ev *event.Event, f *cloudFields) {
+func setCloud(p *Parser, ev *event.Event, f *cloudFields) {
 	if f.eventID != "" {
 		ev.ID = f.typ + ":" + f.eventID
 	}
 	ev.Time = f.time
-	w := newCloudWriter(ev)
+	w := newCloudWriter(ev, p.cloudRoom())
 	w.set("event.kind", "event")
 	w.str("event.dataset", f.typ)
 	w.str("event.provider", f.source)
@@ -340,10 +340,9 @@ type cloudWriter struct {
 	nitem int
 }
 
-func newCloudWriter(ev *event.Event) cloudWriter {
-	room := new(cloudRoom)
+func newCloudWriter(ev *event.Event, room *cloudRoom) cloudWriter {
 	w := cloudWriter{ev: ev, room: room, fresh: len(ev.Fields) == 0}
-	if ev.Fields == nil {
+	if cap(ev.Fields) == 0 {
 		ev.Fields = room.fields[:0]
 	}
 	return w

@@ -19,7 +19,7 @@ import (
 // authorization result, 0 when the call was allowed, and apiErrorCode the result of
 // the API itself; errorMessage reads "permission verify" on success; the request and
 // response are usually JSON strings rather than objects.
-func parseCloudAudit(_ *Parser, rec map[string]any, ev *event.Event) bool {
+func parseCloudAudit(p *Parser, rec map[string]any, ev *event.Event) bool {
 	src := str(rec, "eventSource")
 	host := sourceHost(src)
 	if !tencentMarked(rec, host) || awsMarked(rec, host) || alibabaMarked(rec, host) {
@@ -70,7 +70,7 @@ func parseCloudAudit(_ *Parser, rec map[string]any, ev *event.Event) bool {
 	default:
 		f.category = catConfig
 	}
-	setCloud(ev, &f)
+	setCloud(p, ev, &f)
 	// CloudAudit usually carries requestParameters and responseElements as JSON text.
 	// Their decoded objects are normalized fields, so rules can match paths inside them
 	// (cloudaudit.requestParameters.UserData) while the original record stays as sent.

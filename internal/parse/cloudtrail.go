@@ -10,7 +10,7 @@ import (
 // has an eventVersion and an eventSource on amazonaws.com (every AWS service, the
 // sign-in service and the China partition included) and none of the Alibaba Cloud and
 // Tencent Cloud markers.
-func parseCloudTrail(_ *Parser, rec map[string]any, ev *event.Event) bool {
+func parseCloudTrail(p *Parser, rec map[string]any, ev *event.Event) bool {
 	src := str(rec, "eventSource")
 	host := sourceHost(src)
 	if _, ok := rec["eventVersion"]; !ok || !strings.HasSuffix(host, ".amazonaws.com") ||
@@ -91,6 +91,6 @@ func parseCloudTrail(_ *Parser, rec map[string]any, ev *event.Event) bool {
 		// the call acts on the caller (CreateAccessKey for oneself).
 		f.targetName = str(obj(rec, "requestParameters"), "userName")
 	}
-	setCloud(ev, &f)
+	setCloud(p, ev, &f)
 	return true
 }

@@ -85,7 +85,7 @@ func jsonArrayStart(head []byte) bool {
 // at a time, so a trail file of any size is parsed in bounded memory: the stream holds
 // the record being decoded and its read-ahead buffer. Every record is decoded once.
 func readJSON(br *bufio.Reader, p *Parser, emit Emit) error {
-	s := &jsonStream{r: br, buf: make([]byte, 0, 256<<10)}
+	s := &jsonStream{r: br, buf: make([]byte, 0, 256<<10), mem: p.mem()}
 	r := &jsonReader{s: s, p: p, emit: emit}
 	for {
 		c, err := s.peek()
@@ -118,6 +118,7 @@ func readJSON(br *bufio.Reader, p *Parser, emit Emit) error {
 				tok = raw // a number as it is written
 			}
 			p.reject(Rejection{Index: r.index, Offset: off, Reason: "JSON value is not an object", Raw: []byte(tok)})
+			p.release()
 		}
 	}
 }
@@ -194,6 +195,7 @@ func (r *jsonReader) record() error {
 		return err
 	}
 	r.value(v, off, int64(len(raw)))
+	r.p.release()
 	return nil
 }
 
@@ -278,6 +280,7 @@ func (r *jsonReader) object(off int64) error {
 	}
 	r.index++
 	r.value(obj, off, s.offset()-off)
+	r.p.release()
 	return nil
 }
 
@@ -288,6 +291,7 @@ type jsonStream struct {
 	pos  int   // the next unread byte of buf
 	base int64 // the stream offset of buf[0]
 	err  error // io.EOF or the read error that ended the stream
+	mem  *jsonArena
 }
 
 func (s *jsonStream) offset() int64 { return s.base + int64(s.pos) }
@@ -373,7 +377,7 @@ func (s *jsonStream) value() (any, string, error) {
 		end, complete = jsonValueEnd(s.buf, s.pos)
 	}
 	raw := string(s.buf[s.pos:end])
-	v, n, err := decodeJSONValue(raw)
+	v, n, err := decodeJSONValueIn(raw, s.mem)
 	if err != nil {
 		var syn *jsonSyntaxError
 		if errors.As(err, &syn) {
@@ -391,19 +395,23 @@ func (p *Parser) rawRecord(raw []byte, index int, off int64, emit Emit) {
 		p.reject(Rejection{Index: index, Offset: off, Reason: fmt.Sprintf("record larger than %d bytes", MaxLineBytes), Raw: head(raw)})
 		return
 	}
-	rec, err := decodeObject(raw)
+	rec, err := decodeObjectIn(raw, p.mem())
 	if err != nil {
 		p.reject(Rejection{Index: index, Offset: off, Reason: err.Error(), Raw: head(raw)})
 		return
 	}
 	p.Record(rec, raw, emit)
+	p.release()
 }
 
 // decodeObject decodes a JSON object keeping numbers exact (int64 where the literal is
 // an integer that fits, else float64), so record ids and account numbers do not turn
 // into floats.
-func decodeObject(raw []byte) (map[string]any, error) {
-	v, _, err := decodeJSONValue(string(raw))
+func decodeObject(raw []byte) (map[string]any, error) { return decodeObjectIn(raw, nil) }
+
+// decodeObjectIn is decodeObject with the record's memory from an arena (nil: its own).
+func decodeObjectIn(raw []byte, a *jsonArena) (map[string]any, error) {
+	v, _, err := decodeJSONValueIn(string(raw), a)
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}

@@ -40,6 +40,11 @@ type valueDecoder struct {
 	members []member
 	items   []any
 	buf     []byte // for unescaping
+	// mem holds the decoded maps, lists and boxed strings: a parser's arena that it
+	// takes back after the record's events are emitted (Options.Reuse), or memory of
+	// this value alone.
+	mem *jsonArena
+	own jsonArena // mem when the caller has no arena
 }
 
 type member struct {
@@ -51,12 +56,21 @@ var valueDecoders = sync.Pool{New: func() any { return new(valueDecoder) }}
 
 // decodeJSONValue decodes the JSON value at the start of s (after white space) and
 // returns it with the offset where it ends. What follows the value is not looked at.
-func decodeJSONValue(s string) (any, int, error) {
+func decodeJSONValue(s string) (any, int, error) { return decodeJSONValueIn(s, nil) }
+
+// decodeJSONValueIn is decodeJSONValue with the values' memory taken from an arena
+// (nil: allocated for this value).
+func decodeJSONValueIn(s string, a *jsonArena) (any, int, error) {
 	d := valueDecoders.Get().(*valueDecoder)
 	d.s, d.pos, d.depth = s, 0, 0
+	if a == nil {
+		a = &d.own
+	}
+	d.mem = a
 	v, err := d.value()
 	end := d.pos
-	d.s = ""
+	d.s, d.mem = "", nil
+	d.own.strs.reset() // the value keeps its block; the next one gets its own
 	clear(d.members[:cap(d.members)])
 	clear(d.items[:cap(d.items)])
 	d.members, d.items = d.members[:0], d.items[:0]
@@ -113,7 +127,10 @@ func (d *valueDecoder) value() (any, error) {
 		return d.array()
 	case c == '"':
 		str, err := d.str()
-		return str, err
+		if d.depth == 0 || err != nil {
+			return str, err // a value alone, not worth a block of boxes
+		}
+		return d.mem.strs.box(str), nil
 	case c == '-' || c >= '0' && c <= '9':
 		return d.number()
 	case c == 't':
@@ -146,7 +163,7 @@ func (d *valueDecoder) object() (any, error) {
 	if d.pos < len(d.s) && d.s[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return map[string]any{}, nil
+		return d.mem.newMap(0), nil
 	}
 	for {
 		d.skipSpace()
@@ -179,7 +196,7 @@ func (d *valueDecoder) object() (any, error) {
 		}
 		return nil, d.unexpected("after object key:value pair")
 	}
-	m := make(map[string]any, len(d.members)-base)
+	m := d.mem.newMap(len(d.members) - base)
 	for _, kv := range d.members[base:] {
 		m[kv.key] = kv.val // a repeated key keeps its last value, as in encoding/json
 	}
@@ -199,7 +216,7 @@ func (d *valueDecoder) array() (any, error) {
 	if d.pos < len(d.s) && d.s[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return []any{}, nil
+		return d.mem.newList(0), nil
 	}
 	for {
 		v, err := d.value()
@@ -219,8 +236,8 @@ func (d *valueDecoder) array() (any, error) {
 		}
 		return nil, d.unexpected("after array element")
 	}
-	list := make([]any, len(d.items)-base)
-	copy(list, d.items[base:])
+	list := d.mem.newList(len(d.items) - base)
+	copy(list.([]any), d.items[base:])
 	clear(d.items[base:])
 	d.items = d.items[:base]
 	d.depth--

@@ -93,9 +93,9 @@ type readResult struct {
 	err        error
 }
 
-func readWith(read func(*bufio.Reader, *Parser, Emit) error, data []byte) readResult {
+func readWith(read func(*bufio.Reader, *Parser, Emit) error, data []byte, reuse bool) readResult {
 	var res readResult
-	p, _ := New(Options{Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }, Source: "fuzz",
+	p, _ := New(Options{Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }, Source: "fuzz", Reuse: reuse,
 		Reject: func(r Rejection) {
 			reason := r.Reason
 			if strings.HasPrefix(reason, "invalid JSON") {
@@ -131,11 +131,13 @@ func FuzzReadJSON(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		want := readWith(readJSONReference, data)
-		got := readWith(readJSON, data)
-		if (got.err == nil) != (want.err == nil) || !reflect.DeepEqual(got.counts, want.counts) ||
-			!reflect.DeepEqual(got.rejections, want.rejections) || !reflect.DeepEqual(got.events, want.events) {
-			t.Fatalf("%q:\n got %+v\nwant %+v", data, got, want)
+		want := readWith(readJSONReference, data, false)
+		for _, reuse := range []bool{false, true} {
+			got := readWith(readJSON, data, reuse)
+			if (got.err == nil) != (want.err == nil) || !reflect.DeepEqual(got.counts, want.counts) ||
+				!reflect.DeepEqual(got.rejections, want.rejections) || !reflect.DeepEqual(got.events, want.events) {
+				t.Fatalf("%q (reuse %v):\n got %+v\nwant %+v", data, reuse, got, want)
+			}
 		}
 	})
 }

@@ -30,6 +30,13 @@ type Options struct {
 	Source string
 	// Reject receives input that could not become an event (it is counted either way).
 	Reject func(Rejection)
+	// Reuse lets the parser reuse the memory of the events it emits for later input:
+	// an event, its fields and its original record are then valid only until Emit
+	// returns, and a receiver that keeps anything of them must copy it. For callers
+	// that write or evaluate each event at once and keep nothing (vigil parse), it
+	// saves allocating every event, field list and decoded record. Without it (the
+	// default), events are the receiver's to keep.
+	Reuse bool
 }
 
 // Emit receives each finished event. The event is the receiver's to keep.
@@ -51,6 +58,12 @@ type Parser struct {
 	spare  *event.Event // see textLine
 	// scratch holds a record's JSON encoding while its content id is computed.
 	scratch []byte
+	// With Options.Reuse: the memory of decoded records, and the events and field
+	// rooms that every record or line reuses.
+	arena  *jsonArena
+	recEv  *event.Event
+	room   *cloudRoom
+	textEv *textEvent
 }
 
 // Types lists the names that Options.Type accepts.
@@ -80,7 +93,23 @@ func New(opts Options) (*Parser, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	return &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}, pos: -1}, nil
+	p := &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}, pos: -1}
+	if opts.Reuse {
+		p.arena = &jsonArena{reuse: true}
+	}
+	return p, nil
+}
+
+// mem is the arena that records are decoded into: the parser's with Options.Reuse,
+// else none (each record's own memory).
+func (p *Parser) mem() *jsonArena { return p.arena }
+
+// release takes back the memory of the records decoded since the last release, once
+// their events are emitted (Options.Reuse).
+func (p *Parser) release() {
+	if p.arena != nil {
+		p.arena.reset()
+	}
 }
 
 // Line parses one text line (without its newline). A line holding a JSON object is parsed
@@ -91,8 +120,9 @@ func (p *Parser) Line(line []byte, emit Emit) {
 		return
 	}
 	if t := p.opts.Type; t == "json" || lineLooksJSON(line) && (t == "" || recordParsers[t] != nil) {
-		if rec, err := decodeObject(line); err == nil {
+		if rec, err := decodeObjectIn(line, p.mem()); err == nil {
 			p.Record(rec, line, emit)
+			p.release()
 			return
 		}
 	}
@@ -117,10 +147,17 @@ type textEvent struct {
 	fields [16]event.Field
 }
 
-func newTextEvent(line string) *event.Event {
-	te := &textEvent{}
-	te.ev.Message = line
-	te.ev.Fields = te.fields[:0]
+// newTextEvent returns the event of a text line: a new one, or with Options.Reuse the
+// parser's one event for text lines.
+func (p *Parser) newTextEvent(line string) *event.Event {
+	te := p.textEv
+	if te == nil {
+		te = &textEvent{}
+		if p.opts.Reuse {
+			p.textEv = te
+		}
+	}
+	te.ev = event.Event{Message: line, Fields: te.fields[:0]}
 	return &te.ev
 }
 
@@ -144,7 +181,9 @@ func (p *Parser) textLine(line string, emit Emit) {
 			clear(ev.Fields) // what a parser that gave up had set
 			*ev = event.Event{Message: line, Fields: ev.Fields[:0]}
 			if lineParsers[name](p, line, ev) {
-				p.spare = nil
+				if !p.opts.Reuse {
+					p.spare = nil // the receiver keeps it
+				}
 				p.finishText(ev, true, name, emit)
 				return
 			}
@@ -153,7 +192,7 @@ func (p *Parser) textLine(line string, emit Emit) {
 		*ev = event.Event{Fields: ev.Fields[:0]}
 		p.spare = ev
 	}
-	ev := newTextEvent(line)
+	ev := p.newTextEvent(line)
 	// Syslog framing, then the program's parser.
 	if msg, ok := p.header.parse(line, ev); ok {
 		name := forced
@@ -256,7 +295,7 @@ func (p *Parser) Record(rec map[string]any, raw []byte, emit Emit) {
 		}
 	}
 	if rp, ok := recordParsers[forced]; ok {
-		ev := &event.Event{Original: rec}
+		ev := p.newRecordEvent(rec)
 		if !rp(p, rec, ev) {
 			ev.Type = "json"
 			p.Counts["unparsed"]++
@@ -267,9 +306,12 @@ func (p *Parser) Record(rec map[string]any, raw []byte, emit Emit) {
 		p.finish(ev, raw, emit)
 		return
 	}
+	var ev *event.Event
 	if forced == "" {
 		for _, name := range recordParserOrder {
-			ev := &event.Event{Original: rec}
+			// Each parser starts from an empty event: one that gave up may have set
+			// something.
+			ev = p.newRecordEvent(rec)
 			if recordParsers[name](p, rec, ev) {
 				ev.Type = name
 				p.finish(ev, raw, emit)
@@ -278,9 +320,36 @@ func (p *Parser) Record(rec map[string]any, raw []byte, emit Emit) {
 		}
 	}
 	// A JSON object of no known kind is an event with exactly its fields.
-	ev := &event.Event{Original: rec, Type: "json"}
+	ev = p.newRecordEvent(rec)
+	ev.Type = "json"
 	ev.Time = jsonTime(rec)
 	p.finish(ev, raw, emit)
+}
+
+// newRecordEvent returns an empty event of a record: a new one, or with Options.Reuse
+// the parser's one event for records.
+func (p *Parser) newRecordEvent(rec map[string]any) *event.Event {
+	if !p.opts.Reuse {
+		return &event.Event{Original: rec}
+	}
+	if p.recEv == nil {
+		p.recEv = &event.Event{}
+	}
+	ev := p.recEv
+	*ev = event.Event{Original: rec, Fields: ev.Fields[:0]}
+	return ev
+}
+
+// cloudRoom returns the memory of a cloud event's fields: new, or with Options.Reuse the
+// parser's one room. p may be nil (a parser called on its own).
+func (p *Parser) cloudRoom() *cloudRoom {
+	if p == nil || !p.opts.Reuse {
+		return new(cloudRoom)
+	}
+	if p.room == nil {
+		p.room = new(cloudRoom)
+	}
+	return p.room
 }
 
 // jsonTime finds the time of a generic JSON event in its usual fields.
