@@ -150,6 +150,20 @@ func runDemo(cmd *cobra.Command, cfg config.Config, o demoOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	// wrongData explains a refused token that the demo issued itself.
+	wrongData := func(err error) error {
+		var re *refusedError
+		if issued && errors.As(err, &re) && re.status == http.StatusUnauthorized {
+			err = fmt.Errorf("%w\nthe token was issued in %s: is that the data directory of the server at %s? Pass --data, or --token",
+				err, cfg.Data, base)
+		}
+		return err
+	}
+	if err := registerHost(ctx, client, base, o.token); err != nil {
+		return wrongData(err)
+	}
+	fmt.Fprintf(out, "Registered %s as an agent on EC2 instance %s, so that its events and the cloud's join.\n",
+		demo.Host.Hostname, demo.Host.InstanceID)
 	names := techniqueNames()
 	fmt.Fprintf(out, "Replaying a %d-stage attack against %s (events dated %s to %s UTC).\n",
 		len(sc.Stages), base, sc.Start.Format("15:04:05"), sc.End.Format("15:04:05"))
@@ -169,12 +183,7 @@ func runDemo(cmd *cobra.Command, cfg config.Config, o demoOptions) (err error) {
 		for _, b := range st.Batches {
 			res, err := sendBatch(ctx, client, base, o.token, b)
 			if err != nil {
-				var re *refusedError
-				if issued && errors.As(err, &re) && re.status == http.StatusUnauthorized {
-					err = fmt.Errorf("%w\nthe token was issued in %s: is that the data directory of the server at %s? Pass --data, or --token",
-						err, cfg.Data, base)
-				}
-				return err
+				return wrongData(err)
 			}
 			again := ""
 			if res.Duplicates > 0 {
@@ -349,4 +358,35 @@ func wrap(text string, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// registerHost enrols the scenario's server as an agent with its cloud inventory (the
+// demo's ingest token may enrol agents). Enrolling again keeps the one agent record.
+func registerHost(ctx context.Context, client *http.Client, base *url.URL, token string) error {
+	inv, err := json.Marshal(demo.HostInventory())
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(map[string]any{"hostname": demo.Host.Hostname, "machine_id": demo.Host.MachineID,
+		"version": "demo", "inventory": json.RawMessage(inv)})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/api/v1/agents/enroll", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("register the demo host: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return &refusedError{file: "the registration of the demo host " + demo.Host.Hostname, status: resp.StatusCode,
+			message: string(bytes.TrimSpace(msg))}
+	}
+	return nil
 }

@@ -262,3 +262,21 @@ func auditString(s string) string {
 	}
 	return `"` + s + `"`
 }
+
+// Host is the scenario's server as its agent would describe itself: the demo registers
+// it as an agent with this inventory, so that the server knows web-01 is the EC2
+// instance whose role credentials the attacker steals, and joins the host's and the
+// cloud's events (the instance's own calls come from PublicIP).
+var Host = struct {
+	Hostname, MachineID, InstanceID, Region, Zone, PrivateIP, PublicIP string
+}{"web-01", "vigil-demo-web-01", "i-0a1b2c3d4e5f67890", "us-east-1", "us-east-1a", "10.0.1.5", "198.51.100.24"}
+
+// HostInventory is Host's inventory in the agents' heartbeat format.
+func HostInventory() map[string]any {
+	return map[string]any{
+		"hostname": Host.Hostname, "machine_id": Host.MachineID, "os": "Ubuntu 24.04.1 LTS", "arch": "amd64",
+		"ips": []string{Host.PrivateIP + "/24"},
+		"cloud": map[string]any{"provider": "aws", "instance_id": Host.InstanceID, "region": Host.Region,
+			"zone": Host.Zone, "public_ips": []string{Host.PublicIP}},
+	}
+}

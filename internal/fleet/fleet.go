@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigilsec/vigil/internal/audit"
@@ -24,6 +25,9 @@ var ErrNotAgent = errors.New("this token is not an enrolled agent's credential")
 type Service struct {
 	store store.Store
 	now   func() time.Time
+	// changes counts enrolments and inventory changes, so that the enricher reads
+	// the instances again at once instead of at its next refresh.
+	changes atomic.Int64
 }
 
 // New returns a Service.
@@ -46,6 +50,7 @@ type Enrollment struct {
 // Enroll registers an agent and issues its own API token (role ingest). A machine that
 // enrols again (reinstalled agent) keeps its agent record; its old token is revoked.
 func (s *Service) Enroll(ctx context.Context, actor string, req EnrollRequest) (*Enrollment, error) {
+	defer s.changes.Add(1)
 	req.Hostname = strings.TrimSpace(req.Hostname)
 	req.MachineID = strings.TrimSpace(req.MachineID)
 	if req.Hostname == "" || len(req.Hostname) > 253 || strings.ContainsAny(req.Hostname, " \t\n/") {
@@ -155,8 +160,9 @@ func (s *Service) Beat(ctx context.Context, tokenID int64, hb Heartbeat) (*store
 		if hb.Version != "" {
 			a.Version = hb.Version
 		}
-		if inv != "{}" {
+		if inv != "{}" && inv != a.Inventory {
 			a.Inventory = inv
+			s.changes.Add(1)
 		}
 		if status != "{}" {
 			a.Status = status

@@ -51,13 +51,15 @@ func (s *Service) Instances(ctx context.Context) ([]enrich.Instance, error) {
 // them again.
 const EnrichRefresh = time.Minute
 
-// Enricher enriches events with the agents' instances, read again when older than
-// EnrichRefresh. A failure to read keeps the previous set.
+// Enricher enriches events with the agents' instances, read again after an enrolment
+// or an inventory change, and at least every EnrichRefresh. A failure to read keeps
+// the previous set.
 type Enricher struct {
 	fleet *Service
 	mu    sync.Mutex
 	cur   *enrich.Enricher
 	at    time.Time
+	seen  int64 // the fleet's change count the set was read at
 }
 
 // NewEnricher returns an enricher reading the fleet's instances.
@@ -70,8 +72,9 @@ func (e *Enricher) current() *enrich.Enricher {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.fleet.now()
-	if e.cur == nil || now.Sub(e.at) >= EnrichRefresh {
-		e.at = now
+	changes := e.fleet.changes.Load()
+	if e.cur == nil || now.Sub(e.at) >= EnrichRefresh || changes != e.seen {
+		e.at, e.seen = now, changes
 		if ins, err := e.fleet.Instances(context.Background()); err == nil {
 			e.cur = enrich.New(ins)
 		} else if e.cur == nil {

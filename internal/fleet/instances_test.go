@@ -47,12 +47,12 @@ func TestEnricherFromInventory(t *testing.T) {
 		t.Errorf("provider names not normalized: %+v", ins)
 	}
 	en := svc.NewEnricher()
-	ev := &event.Event{}
-	ev.Set("cloud.provider", "aws")
-	ev.Set("user.name", "i-0a1b2c3d4e5f67890")
-	ev.Set("source.ip", "203.0.113.66")
-	en.Event(ev)
-	if v, ok := ev.Get(enrich.FieldFromInstance); !ok || v != false {
+	ev0 := &event.Event{}
+	ev0.Set("cloud.provider", "aws")
+	ev0.Set("user.name", "i-0a1b2c3d4e5f67890")
+	ev0.Set("source.ip", "203.0.113.66")
+	en.Event(ev0)
+	if v, ok := ev0.Get(enrich.FieldFromInstance); !ok || v != false {
 		t.Errorf("from_instance = %v, %v; want false", v, ok)
 	}
 	// A newly enrolled instance is seen once the cache is older than EnrichRefresh.
@@ -71,5 +71,17 @@ func TestEnricherFromInventory(t *testing.T) {
 	clock = clock.Add(EnrichRefresh)
 	if id := host(); id != "i-0ffffffffffffff02" {
 		t.Errorf("after the refresh, cloud.instance.id = %q", id)
+	}
+	// An enrolment is seen at once.
+	_, err = svc.Enroll(context.Background(), "token:1:enrol", EnrollRequest{Hostname: "web-03", MachineID: "m-3",
+		Inventory: []byte(`{"hostname":"web-03","cloud":{"provider":"aws","instance_id":"i-0ffffffffffffff03"}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &event.Event{}
+	ev.Set("host.name", "web-03")
+	en.Event(ev)
+	if id := ev.GetString("cloud.instance.id"); id != "i-0ffffffffffffff03" {
+		t.Errorf("right after an enrolment, cloud.instance.id = %q", id)
 	}
 }
