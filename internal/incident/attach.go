@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/audit"
+	"github.com/vigilsec/vigil/internal/matrix"
 	"github.com/vigilsec/vigil/internal/store"
 )
 
@@ -57,10 +58,14 @@ func (s *Service) attach(tx store.Tx, in *store.Incident, as []*store.Alert, act
 		in.LastActivity = now
 	}
 	in.UpdatedAt = now
-	if err := s.addChecklistTasks(tx, in, newTechniques, now); err != nil {
+	ackDue, containDue := in.AckDue, in.ContainDue
+	if err := s.rate(tx, in, now); err != nil {
 		return nil, err
 	}
-	if err := s.rate(tx, in, now); err != nil {
+	if err := s.moveTaskDues(tx, in, ackDue, containDue, now); err != nil {
+		return nil, err
+	}
+	if err := s.addChecklistTasks(tx, in, newTechniques, now); err != nil {
 		return nil, err
 	}
 	if err := tx.UpdateIncident(in); err != nil {
@@ -76,7 +81,8 @@ func (s *Service) attach(tx store.Tx, in *store.Incident, as []*store.Alert, act
 }
 
 // addChecklistTasks creates the tasks of the response checklists of techniques new to
-// the incident. Containment steps are due when containment is.
+// the incident. Confirmation steps are due when acknowledging is, containment steps
+// when containment is (the SLA); the later phases have no due time until people set one.
 func (s *Service) addChecklistTasks(tx store.Tx, in *store.Incident, techniques []string, now time.Time) error {
 	for _, id := range techniques {
 		t, ok := s.cat.Technique(id)
@@ -86,7 +92,44 @@ func (s *Service) addChecklistTasks(tx store.Tx, in *store.Incident, techniques 
 		for _, step := range t.Response {
 			task := &store.Task{IncidentID: in.ID, Technique: id, Phase: string(step.Phase), Action: string(step.Action),
 				Title: step.En, TitleZh: step.Zh, Status: store.TaskOpen, CreatedAt: now, UpdatedAt: now}
+			switch step.Phase {
+			case matrix.PhaseConfirm:
+				task.Due = in.AckDue
+			case matrix.PhaseContain:
+				task.Due = in.ContainDue
+			}
 			if err := tx.CreateTask(task); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// moveTaskDues brings the open tasks that were due at the old SLA due times (and so
+// not set by people) to the new ones.
+func (s *Service) moveTaskDues(tx store.Tx, in *store.Incident, ackDue, containDue time.Time, now time.Time) error {
+	if in.AckDue.Equal(ackDue) && in.ContainDue.Equal(containDue) {
+		return nil
+	}
+	tasks, err := tx.ListTasks(in.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range tasks {
+		if k.Status != store.TaskOpen || k.Due.IsZero() {
+			continue
+		}
+		due := k.Due
+		switch {
+		case k.Due.Equal(ackDue):
+			due = in.AckDue
+		case k.Due.Equal(containDue):
+			due = in.ContainDue
+		}
+		if !due.Equal(k.Due) {
+			k.Due, k.UpdatedAt = due, now
+			if err := tx.UpdateTask(k); err != nil {
 				return err
 			}
 		}

@@ -169,6 +169,13 @@ func TestGroupingOrderAndTasks(t *testing.T) {
 	if len(v.Tasks) != want || want == 0 {
 		t.Errorf("tasks = %d, want %d", len(v.Tasks), want)
 	}
+	for _, k := range v.Tasks {
+		switch {
+		case k.Phase == "confirm" && !k.Due.Equal(v.AckDue), k.Phase == "contain" && !k.Due.Equal(v.ContainDue),
+			k.Phase != "confirm" && k.Phase != "contain" && !k.Due.IsZero():
+			t.Errorf("task %q (%s) due %v; ack due %v, contain due %v", k.Title, k.Phase, k.Due, v.AckDue, v.ContainDue)
+		}
+	}
 	if v.Metrics.TimeToDetect == nil || *v.Metrics.TimeToDetect != 300 {
 		t.Errorf("time to detect = %v, want 300s (first event %v, first alert %v)", v.Metrics.TimeToDetect, v.FirstEvent, v.FirstAlert)
 	}

@@ -164,8 +164,12 @@ func (s *Service) Edit(ctx context.Context, actor string, id int64, u Update) (*
 				return err
 			}
 			in.Severity = *u.Severity
+			ackDue, containDue := in.AckDue, in.ContainDue
 			in.AckDue, in.ContainDue = time.Time{}, time.Time{}
 			s.setDue(in)
+			if err := s.moveTaskDues(tx, in, ackDue, containDue, now); err != nil {
+				return err
+			}
 		}
 		if u.Commander != nil && *u.Commander != in.Commander {
 			if *u.Commander != "" {
