@@ -51,6 +51,7 @@ type encoder struct {
 	// objects use the part after their parent's.
 	items []entry
 	ev    *Event
+	sc    sortScratch
 }
 
 type node struct {
@@ -221,7 +222,7 @@ func (enc *encoder) object(dst []byte, m map[string]any) ([]byte, error) {
 // that an append may have moved.
 func (enc *encoder) members(dst []byte, start int) ([]byte, error) {
 	end := len(enc.items)
-	sortEntries(enc.items[start:end])
+	enc.sc.sort(enc.items[start:end])
 	dst = append(dst, '{')
 	var err error
 	for i := start; i < end; i++ {
@@ -265,7 +266,10 @@ type sortScratch struct {
 var sortScratchPool = sync.Pool{New: func() any { return new(sortScratch) }}
 
 func (sc *sortScratch) sort(s []entry) {
-	if len(s) < 2 {
+	if len(s) < 3 {
+		if len(s) == 2 && s[1].key < s[0].key {
+			s[0], s[1] = s[1], s[0]
+		}
 		return
 	}
 	if len(s) > 64 {
@@ -426,16 +430,26 @@ func needsEscape(x uint64) bool {
 // the product that write JSON by hand (alerts).
 func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
 
+// load8 reads the eight bytes of s at i as a little-endian number.
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	// Most strings need no escaping: skip eight bytes at a time while none of them does.
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if needsEscape(x) {
+		if needsEscape(load8(s, i)) {
 			break
 		}
+	}
+	if i == len(s) || i >= 8 && i+8 > len(s) && !needsEscape(load8(s, len(s)-8)) {
+		// The whole string, or all but a tail that the last eight bytes cover.
+		dst = append(dst, s...)
+		return append(dst, '"')
 	}
 	start := 0
 	for i < len(s) {

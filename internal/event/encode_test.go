@@ -237,14 +237,17 @@ func BenchmarkAppendJSON(b *testing.B) {
 }
 
 // TestAppendStringEveryByte checks the eight-byte scan of the string encoder: every byte
-// value at every position of a 16-byte string, against encoding/json.
+// value at every position of strings of 1 to 20 bytes (whole eight-byte words, and tails
+// that the last eight bytes cover), against encoding/json.
 func TestAppendStringEveryByte(t *testing.T) {
-	for c := range 256 {
-		for pos := range 16 {
-			b := []byte("abcdefghijklmnop")
-			b[pos] = byte(c)
-			e := &event.Event{Message: string(b)}
-			checkSameAsTree(t, e)
+	for n := 1; n <= 20; n++ {
+		for c := range 256 {
+			for pos := range n {
+				b := []byte("abcdefghijklmnopqrst"[:n])
+				b[pos] = byte(c)
+				e := &event.Event{Message: string(b)}
+				checkSameAsTree(t, e)
+			}
 		}
 	}
 }

@@ -231,17 +231,13 @@ func (b *planBuilder) member(enc *encoder, it entry) {
 // the plan's (then the original's object is opened or replaced: the long way).
 func (enc *encoder) planned(dst []byte, e *Event, p *plan) ([]byte, bool, error) {
 	base := e.Original
-	for i := range p.top {
-		if _, taken := base[p.top[i].key]; taken {
-			return dst, false, nil
-		}
-	}
 	start := len(enc.items)
 	for k, v := range base {
 		enc.items = append(enc.items, entry{key: k, val: v, sub: -1})
 	}
 	end := len(enc.items)
-	sortEntries(enc.items[start:end])
+	enc.sc.sort(enc.items[start:end])
+	from := len(dst)
 	dst = append(dst, '{')
 	var err error
 	i, j := start, 0
@@ -249,7 +245,20 @@ func (enc *encoder) planned(dst []byte, e *Event, p *plan) ([]byte, bool, error)
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		if j == len(p.top) || i < end && strings.Compare(enc.items[i].key, p.top[j].key) < 0 {
+		c := 1 // the plan's member next, unless the plan is done or the record's sorts first
+		if j == len(p.top) {
+			c = -1
+		} else if i < end {
+			c = strings.Compare(enc.items[i].key, p.top[j].key)
+		}
+		if c == 0 {
+			// The original record has a member of the plan's: found in the merge
+			// rather than looked up first, as records seldom have one.
+			clear(enc.items[start:end])
+			enc.items = enc.items[:start]
+			return dst[:from], false, nil
+		}
+		if c < 0 {
 			it := enc.items[i]
 			i++
 			dst = appendString(dst, it.key)
