@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -103,7 +104,8 @@ func readWith(read func(*bufio.Reader, *Parser, Emit) error, data []byte, reuse 
 			}
 			res.rejections = append(res.rejections, fmt.Sprintf("%d %s", r.Index, reason))
 		}})
-	res.err = read(bufio.NewReaderSize(bytes.NewReader(data), 16), p, func(ev *event.Event) {
+	// Short reads: values cross the end of what the stream has read at many places.
+	res.err = read(bufio.NewReaderSize(&shortReader{r: bytes.NewReader(data)}, 16), p, func(ev *event.Event) {
 		b, err := ev.AppendJSON(nil)
 		if err != nil {
 			b = []byte(err.Error())
@@ -112,6 +114,17 @@ func readWith(read func(*bufio.Reader, *Parser, Emit) error, data []byte, reuse 
 	})
 	res.counts = p.Counts
 	return res
+}
+
+// shortReader returns at most 1, 7, 64, 3 or 200 bytes per read, in turn.
+type shortReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) {
+	s.n++
+	return s.r.Read(p[:min(len(p), []int{1, 7, 64, 3, 200}[s.n%5])])
 }
 
 // FuzzReadJSON compares the streaming JSON reader with the one it replaced (encoding/json's
