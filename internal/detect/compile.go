@@ -89,6 +89,7 @@ func Compile(c *sigma.Collection, opts Options) (*Engine, []error) {
 		}
 	}
 	b.correlations(c)
+	e.fingerprintCorrelations()
 	for _, r := range c.Rules {
 		if r.Kind == sigma.KindFilter {
 			b.filter(r)

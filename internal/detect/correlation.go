@@ -47,6 +47,9 @@ type corr struct {
 	scratch                          map[string]int
 	emptyVal                         string // the value of a match without the condition fields
 	seen                             []bool // scratch: the rules seen in a temporal window
+	// fp is the fingerprint of the correlation's definition, which a saved state must
+	// carry to be restored into it (see state.go).
+	fp string
 }
 
 // keySrc reads one field of a target's match: an accessor of the event of a detection

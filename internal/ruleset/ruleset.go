@@ -36,6 +36,9 @@ type Set struct {
 	files      []sigma.Source
 	disabled   []string
 	exceptions []detect.Exception
+
+	// saveMu serialises SaveState and LoadState, which write and rename the state files.
+	saveMu sync.Mutex
 }
 
 // Options configure a Set.

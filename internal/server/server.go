@@ -85,6 +85,23 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	if err := rulesMgr.Load(ctx); err != nil {
 		log.Warn("stored rule choices", "err", err)
 	}
+	// The correlation windows open when the last run stopped continue; a file that does
+	// not load is moved aside and detection starts without it.
+	for _, l := range engine.LoadState(cfg.Data) {
+		if l.Err != nil {
+			log.Error("correlation state not restored", "rules", l.Origin, "file", l.Path, "moved_to", l.MovedTo, "err", l.Err)
+			continue
+		}
+		log.Info("correlation state restored", "rules", l.Origin, "restored", l.Restored, "dropped", l.Dropped)
+	}
+	saveState := func() {
+		if err := engine.SaveState(cfg.Data); err != nil {
+			log.Error("save correlation state", "err", err)
+		}
+	}
+	// Deferred before the clock and the syslog receiver start, the last save runs after
+	// they stopped and the HTTP server shut down: it has every event ingested.
+	defer saveState()
 	cat, err := matrix.Load()
 	if err != nil {
 		return fmt.Errorf("matrix catalog: %w", err)
@@ -113,7 +130,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Alerts: keep, Log: log, Enrich: fl.NewEnricher().Event})
 	// Time alone closes correlation windows, misses SLAs and moves the exceptions'
 	// counts to the store.
-	stopClock := runClock(ctx, log, engine, incidents, keep)
+	stopClock := runClock(ctx, log, engine, incidents, keep, saveState)
 	defer stopClock()
 	sc := cfg.Syslog
 	syslogCfg := syslog.Config{UDP: sc.UDP, TCP: sc.TCP, TLS: sc.TLS, TLSCert: sc.TLSCert, TLSKey: sc.TLSKey,
@@ -239,20 +256,28 @@ func incidentConfig(c config.Incidents) incident.Config {
 // closed too early would miss their events.
 const advanceLag = 5 * time.Minute
 
-// runClock advances the detection engine and the incident stage every few seconds; the
-// returned func stops it and waits.
+// stateEvery is how often the correlation state is saved while serving: a process
+// killed without a graceful shutdown loses at most that much of it.
+const stateEvery = time.Minute
+
+// runClock advances the detection engine and the incident stage every few seconds, and
+// saves the correlation state every stateEvery; the returned func stops it and waits.
 func runClock(ctx context.Context, log *slog.Logger, engine *ruleset.Set, incidents *incident.Service,
-	keep ingest.AlertSink) (stop func()) {
+	keep ingest.AlertSink, saveState func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()
+		save := time.NewTicker(stateEvery)
+		defer save.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-save.C:
+				saveState()
 			case now := <-t.C:
 				if as := engine.Advance(now.Add(-advanceLag)); len(as) > 0 {
 					raised := make([]ingest.Raised, len(as))
