@@ -45,6 +45,22 @@ type Detection struct {
 	// Intel lists threat-intelligence files (CSV or STIX 2.1 bundles) matched against
 	// every event.
 	Intel []string `yaml:"intel"`
+	// Lateness is how long after their time events may still arrive and count in
+	// correlation windows: the clock that closes windows when no event comes runs this
+	// far behind the wall clock. Zero takes DefaultLateness.
+	Lateness time.Duration `yaml:"lateness" env:"VIGIL_DETECTION_LATENESS"`
+}
+
+// DefaultLateness is the default of Detection.Lateness: cloud audit logs reach their
+// buckets within about five minutes.
+const DefaultLateness = 5 * time.Minute
+
+// EffectiveLateness is Lateness, or DefaultLateness when unset.
+func (d Detection) EffectiveLateness() time.Duration {
+	if d.Lateness <= 0 {
+		return DefaultLateness
+	}
+	return d.Lateness
 }
 
 // Incidents configures the incident stage.
@@ -163,6 +179,9 @@ func (c *Config) ApplyFlags(flags []Flag) error {
 func (c *Config) Validate() error {
 	if c.Data == "" {
 		return errors.New("config: data directory must not be empty")
+	}
+	if c.Detection.Lateness < 0 {
+		return errors.New("config: detection lateness must not be negative")
 	}
 	if err := c.Notify.Validate(); err != nil {
 		return fmt.Errorf("config: notify: %w", err)

@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Alerts: keep, Log: log, Enrich: fl.NewEnricher().Event})
 	// Time alone closes correlation windows, misses SLAs and moves the exceptions'
 	// counts to the store.
-	stopClock := runClock(ctx, log, engine, incidents, keep, saveState)
+	stopClock := runClock(ctx, log, engine, cfg.Detection.EffectiveLateness(), incidents, keep, saveState)
 	defer stopClock()
 	sc := cfg.Syslog
 	syslogCfg := syslog.Config{UDP: sc.UDP, TCP: sc.TCP, TLS: sc.TLS, TLSCert: sc.TLSCert, TLSKey: sc.TLSKey,
@@ -251,18 +251,16 @@ func incidentConfig(c config.Incidents) incident.Config {
 	return out
 }
 
-// advanceLag is how far the clock that closes correlation windows stays behind the
-// wall clock: logs arrive late (cloud audit logs by several minutes), and a window
-// closed too early would miss their events.
-const advanceLag = 5 * time.Minute
-
 // stateEvery is how often the correlation state is saved while serving: a process
 // killed without a graceful shutdown loses at most that much of it.
 const stateEvery = time.Minute
 
 // runClock advances the detection engine and the incident stage every few seconds, and
 // saves the correlation state every stateEvery; the returned func stops it and waits.
-func runClock(ctx context.Context, log *slog.Logger, engine *ruleset.Set, incidents *incident.Service,
+// The clock that closes correlation windows stays lateness behind the wall clock: logs
+// arrive late (cloud audit logs by several minutes), and a window closed too early would
+// miss their events.
+func runClock(ctx context.Context, log *slog.Logger, engine *ruleset.Set, lateness time.Duration, incidents *incident.Service,
 	keep ingest.AlertSink, saveState func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -279,7 +277,7 @@ func runClock(ctx context.Context, log *slog.Logger, engine *ruleset.Set, incide
 			case <-save.C:
 				saveState()
 			case now := <-t.C:
-				if as := engine.Advance(now.Add(-advanceLag)); len(as) > 0 {
+				if as := engine.Advance(now.Add(-lateness)); len(as) > 0 {
 					raised := make([]ingest.Raised, len(as))
 					for i, a := range as {
 						raised[i] = ingest.Raised{Alert: a}
