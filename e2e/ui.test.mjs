@@ -9,7 +9,13 @@
 // offline state) and the Ingestion tab (a rejected NDJSON line). Last, the
 // incident response steps (incidents.steps.mjs): an SSH brute force is ingested
 // and followed through the alert queue, the incident list and board, the
-// incident page, a false-positive exception and the dashboard.
+// incident page, a false-positive exception and the dashboard. After them: the
+// matrix's alert activity and a technique's recent alerts (matrix.steps.mjs), the
+// live rules and rule uploads (rules.steps.mjs), the notification settings and
+// delivery log (notify.steps.mjs, with a webhook receiver started here that the
+// server's configuration points at), asset criticality (assets.steps.mjs) and,
+// signed in as a viewer, the same pages without their write controls
+// (permissions.steps.mjs).
 //
 // Environment: VIGIL_BIN (default ../bin/vigil from this folder),
 // CHROMIUM_PATH (default /usr/bin/chromium), VIGIL_E2E_SHOTS (a folder to
@@ -17,7 +23,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, access, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, access, readFile, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +31,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { totp, timeStep, codeAfter, hotp } from './totp.mjs';
 import { incidentSteps } from './incidents.steps.mjs';
+import { matrixSteps } from './matrix.steps.mjs';
+import { rulesSteps } from './rules.steps.mjs';
+import { notifySteps } from './notify.steps.mjs';
+import { assetSteps } from './assets.steps.mjs';
+import { permissionSteps } from './permissions.steps.mjs';
+import { startReceiver } from './webhook.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VIGIL_BIN = process.env.VIGIL_BIN ? path.resolve(process.env.VIGIL_BIN) : path.resolve(here, '../bin/vigil');
@@ -38,6 +50,8 @@ const UI_TIMEOUT_MS = 15_000;
 let server; // child process
 let serverOutput = '';
 let dataDir;
+let configDir;
+let receiver; // the webhook receiver the notification channels point at
 let baseURL;
 let adminPassword;
 let browser;
@@ -57,7 +71,25 @@ async function startServer() {
     throw new Error(`server binary ${VIGIL_BIN} not found or not executable; build it (go build -o bin/vigil ./cmd/vigil) or set VIGIL_BIN`);
   });
   dataDir = await mkdtemp(path.join(tmpdir(), 'vigil-e2e-'));
-  server = spawn(VIGIL_BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0'], {
+  // Two webhook channels on the local receiver: one that accepts, one that refuses.
+  configDir = await mkdtemp(path.join(tmpdir(), 'vigil-e2e-config-'));
+  const config = path.join(configDir, 'vigil.yaml');
+  await writeFile(config, [
+    'notify:',
+    '  channels:',
+    '    - name: e2e-hook',
+    '      type: webhook',
+    `      url: ${receiver.url('/hook')}`,
+    '      secret: e2e-signing-secret',
+    '    - name: e2e-refused',
+    '      type: webhook',
+    `      url: ${receiver.url('/refuse')}`,
+    '  routes:',
+    '    - name: everything',
+    '      channels: [e2e-hook, e2e-refused]',
+    '',
+  ].join('\n'));
+  server = spawn(VIGIL_BIN, ['serve', '--config', config, '--data', dataDir, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
   });
@@ -102,6 +134,7 @@ before(async () => {
   await access(CHROMIUM, fsConstants.X_OK).catch(() => {
     throw new Error(`Chromium not found at ${CHROMIUM}; install the distribution's chromium package or set CHROMIUM_PATH`);
   });
+  receiver = await startReceiver();
   await startServer();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -122,7 +155,9 @@ after(async () => {
     if (browser) await browser.close();
   } finally {
     await stopServer();
+    if (receiver) await receiver.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (configDir) await rm(configDir, { recursive: true, force: true });
   }
 });
 
@@ -472,7 +507,7 @@ test('web console: first sign-in, TOTP, language, API tokens, hosts, ingestion a
     const rules = Number(await cell.getAttribute('data-rules'));
     assert.ok(rules >= 1, `CS-IA-01 has ${rules} rules`);
     assert.match(await cell.innerText(), new RegExp(`CS-IA-01[\\s\\S]*${rules} rules`));
-    assert.match(await byId('matrix-activity-notice').innerText(), /alerts/);
+    assert.equal(await byId('matrix-grid').getAttribute('data-color'), 'coverage');
     await cell.click();
     const checklist = byId('technique-checklist');
     await checklist.waitFor();
@@ -481,10 +516,27 @@ test('web console: first sign-in, TOTP, language, API tokens, hosts, ingestion a
     assert.ok(page.url().endsWith('#/matrix/CS-IA-01'));
   });
 
-  await incidentSteps({
+  const stepContext = {
     step, page, byId, waitForText, callAPI, timeoutMs: UI_TIMEOUT_MS,
-    ingestToken: () => enrolSecret, readToken: () => tokenSecret,
-  });
+    ingestToken: () => enrolSecret, readToken: () => tokenSecret, receiver,
+    // A page in a browser context of its own (another person), watched like the first.
+    newPage: async () => {
+      const other = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+      other.setDefaultTimeout(UI_TIMEOUT_MS);
+      const p = await other.newPage();
+      p.on('pageerror', (err) => pageProblems.push(`page error (second person): ${err.message}`));
+      p.on('console', (msg) => {
+        if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) pageProblems.push(`CSP (second person): ${msg.text()}`);
+      });
+      return p;
+    },
+  };
+  await incidentSteps(stepContext);
+  await matrixSteps(stepContext);
+  await rulesSteps(stepContext);
+  await notifySteps(stepContext);
+  await assetSteps(stepContext);
+  await permissionSteps(stepContext);
 
   await step('the page raised no script errors or CSP violations', async () => {
     assert.deepEqual(pageProblems, []);

@@ -6,11 +6,14 @@ let csrfToken = '';
 let hooks = { unauthorized: null, forced: null };
 
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
+  // detail is the answer's whole error object: some carry more than a message
+  // (a refused rule upload lists every file:line reason in detail.rejected).
+  constructor(status, code, message, retryAfter, detail) {
     super(message);
     this.status = status;
     this.code = code || '';
     this.retryAfter = retryAfter;
+    this.detail = detail || {};
   }
 }
 
@@ -29,10 +32,15 @@ export function setHooks(h) {
   hooks = { ...hooks, ...h };
 }
 
+// request sends body as JSON, or opts.raw as it is with the type opts.type (a
+// rule file is uploaded as YAML).
 export async function request(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
-  if (body !== undefined) {
+  if (opts.raw !== undefined) {
+    headers['Content-Type'] = opts.type || 'text/plain; charset=utf-8';
+    init.body = opts.raw;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -52,7 +60,7 @@ export async function request(method, path, body, opts = {}) {
   if (!res.ok) {
     const err = data && data.error ? data.error : {};
     const message = err.message || t('error.http', { status: res.status });
-    const e = new ApiError(res.status, err.code, message, res.headers.get('Retry-After'));
+    const e = new ApiError(res.status, err.code, message, res.headers.get('Retry-After'), err);
     const isApi = path.startsWith('/api/');
     if (isApi && !opts.quiet) {
       if (res.status === 401 && hooks.unauthorized) hooks.unauthorized(e);
@@ -68,6 +76,7 @@ export const api = {
   get: (path, opts) => request('GET', path, undefined, opts),
   post: (path, body, opts) => request('POST', path, body, opts),
   put: (path, body, opts) => request('PUT', path, body, opts),
+  putRaw: (path, text, type, opts) => request('PUT', path, undefined, { ...opts, raw: text, type }),
   patch: (path, body, opts) => request('PATCH', path, body, opts),
   del: (path, opts) => request('DELETE', path, undefined, opts),
 };

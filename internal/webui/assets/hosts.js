@@ -1,5 +1,7 @@
 // Hosts: the enrolled agents (a list, and one host's inventory and counters)
-// and the Ingestion tab, which lists the input the server rejected.
+// with each host's asset criticality and groups (assets.js, which also lists the
+// hosts known only from logs), and the Ingestion tab, which lists the input the
+// server rejected.
 //
 // Agents report whatever inventory and status they have as JSON objects; the
 // known fields get labels, the rest is shown under its own name, so a newer
@@ -11,6 +13,7 @@ import {
 } from './dom.js';
 import { can } from './session.js';
 import { renderPagedTable } from './paged.js';
+import { fetchAssets, assetSummary, createAssetEditors, assetAddForm, otherHostsCard, hostAssetFacts } from './assets.js';
 
 // Agents send a heartbeat every 30 s: one that has missed three is offline.
 export const OFFLINE_AFTER_MS = 90_000;
@@ -217,8 +220,10 @@ export function renderHosts(el, sub) {
 
 // --- The list of hosts ---
 
-function hostRow(a, now) {
+// hostRow is one agent; assets is null when the criticalities cannot be read.
+function hostRow(a, now, assets, editors) {
   const inv = obj(a.inventory);
+  const asset = assets ? assets.get(a.hostname) : null;
   const href = `#/hosts/${a.id}`;
   return h('tr', {
     class: 'clickable', testid: 'host-row', dataset: { hostname: a.hostname, id: String(a.id) },
@@ -231,6 +236,7 @@ function hostRow(a, now) {
   h('td', { testid: 'host-ips' }, ipList(inv.ips)),
   h('td', { testid: 'host-cloud' }, cloudCell(obj(inv.cloud))),
   h('td', { class: 'mono', testid: 'host-version' }, a.version || dash()),
+  assets ? h('td', { class: 'asset-cell', testid: 'host-criticality' }, assetSummary(asset), ' ', editors.button(a.hostname, asset)) : null,
   h('td', { class: 'nowrap' }, timeAgo(a.enrolled_at)),
   h('td', { class: 'nowrap', testid: 'host-last-seen' }, presence(a, now)));
 }
@@ -259,13 +265,27 @@ function renderList(el) {
   let items = [];
   let cursor = '';
   let loaded = false;
+  let assets = null;
+  const editors = createAssetEditors(() => refresh(), () => draw());
+  const addForm = editors.writable ? assetAddForm(() => refresh()) : null;
 
   const moreBtn = h('button', { type: 'button', class: 'btn', testid: 'hosts-more', on: { click: () => more() } }, t('common.loadMore'));
   const refreshBtn = h('button', { type: 'button', class: 'btn btn-small', testid: 'hosts-refresh', on: { click: () => refresh() } }, t('hosts.refresh'));
 
+  function rows(now) {
+    const out = [];
+    for (const a of items) {
+      out.push(hostRow(a, now, assets, editors));
+      const ed = assets ? editors.editor(a.hostname) : null;
+      if (ed) out.push(h('tr', { class: 'edit-row' }, h('td', { colspan: '9' }, ed)));
+    }
+    return out;
+  }
+
   function draw() {
+    const others = assets ? otherHostsCard(assets, new Set(items.map((a) => a.hostname)), editors, addForm) : null;
     if (!items.length) {
-      mount(body, enrolHelp());
+      mount(body, enrolHelp(), others);
       return;
     }
     const now = Date.now();
@@ -276,17 +296,19 @@ function renderList(el) {
         refreshBtn),
       h('div', { class: 'table-wrap' }, h('table', { class: 'table', testid: 'hosts-table' },
         h('thead', null, h('tr', null, [t('hosts.hostname'), t('field.os'), t('field.kernel'), t('field.ips'), t('field.cloud'),
-          t('hosts.version'), t('hosts.enrolled'), t('hosts.lastSeen')].map((x) => h('th', null, x)))),
-        h('tbody', null, items.map((a) => hostRow(a, now))))),
-      cursor ? h('div', { class: 'more' }, moreBtn) : null));
+          t('hosts.version'), assets ? t('assets.criticality') : null, t('hosts.enrolled'), t('hosts.lastSeen')]
+          .filter((x) => x !== null).map((x) => h('th', null, x)))),
+        h('tbody', null, rows(now)))),
+      cursor ? h('div', { class: 'more' }, moreBtn) : null), others);
   }
 
   // refresh reloads as many hosts as are shown, from the top.
   async function refresh() {
     try {
       const limit = Math.min(500, Math.max(PAGE_SIZE, items.length));
-      const data = await api.get(withQuery('/api/v1/agents', { limit }));
+      const [data, list] = await Promise.all([api.get(withQuery('/api/v1/agents', { limit })), fetchAssets()]);
       items = (data && data.items) || [];
+      assets = list;
       cursor = (data && data.next_cursor) || '';
       loaded = true;
       msg.clear();
@@ -312,7 +334,10 @@ function renderList(el) {
   }
 
   mount(el, msg.el, body);
-  every(REFRESH_MS, body, refresh);
+  // The timer does not redraw under someone editing a criticality.
+  every(REFRESH_MS, body, () => {
+    if (!editors.isEditing() && !(addForm && addForm.contains(document.activeElement))) refresh();
+  });
   return refresh();
 }
 
@@ -353,8 +378,12 @@ function renderDetail(el, id) {
   const body = h('div', { testid: 'host-detail' }, h('p', { class: 'muted' }, t('common.loading')));
   let loaded = false;
   let gone = false;
+  let assets = null;
+  let last = null;
+  const editors = createAssetEditors(() => load(), () => { if (last) draw(last); });
 
   function draw(a) {
+    last = a;
     const inv = obj(a.inventory);
     const status = obj(a.status);
     document.title = `${a.hostname} · ${t('nav.hosts')} · ${t('app.name')}`;
@@ -370,7 +399,8 @@ function renderDetail(el, id) {
         h('dt', null, t('hosts.machineId')), h('dd', { class: 'mono' }, a.machine_id || dash()),
         h('dt', null, t('hosts.version')), h('dd', { class: 'mono', testid: 'host-version' }, a.version || dash()),
         h('dt', null, t('hosts.enrolled')), h('dd', null, timeAgo(a.enrolled_at)),
-        h('dt', null, t('hosts.lastSeen')), h('dd', null, timeAgo(a.last_seen))));
+        h('dt', null, t('hosts.lastSeen')), h('dd', null, timeAgo(a.last_seen)),
+        hostAssetFacts(a.hostname, assets, editors)));
 
     const inventory = card(t('hosts.inventory'), 'host-inventory',
       Object.keys(inv).length ? facts(inv) : h('p', { class: 'empty' }, t('hosts.noInventory')));
@@ -395,7 +425,8 @@ function renderDetail(el, id) {
   async function load() {
     if (gone) return;
     try {
-      const a = await api.get(`/api/v1/agents/${id}`);
+      const [a, list] = await Promise.all([api.get(`/api/v1/agents/${id}`), fetchAssets()]);
+      assets = list;
       loaded = true;
       msg.clear();
       draw(a);
@@ -413,7 +444,7 @@ function renderDetail(el, id) {
   mount(el,
     h('p', { class: 'back' }, h('a', { href: '#/hosts', testid: 'host-back' }, h('span', { 'aria-hidden': 'true' }, '← '), t('hosts.back'))),
     msg.el, body);
-  every(REFRESH_MS, body, load);
+  every(REFRESH_MS, body, () => { if (!editors.isEditing()) load(); });
   return load();
 }
 

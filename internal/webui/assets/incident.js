@@ -1,8 +1,8 @@
 // One incident (#/incidents/{id}): its summary and response times, the lifecycle
 // with the changes allowed from here (closing asks for a resolution and a
-// summary), the attack path, the alerts along it and the timeline. The tasks,
-// the team and the comments are in incidentwork.js. Every change reloads the
-// whole incident, so what is shown is always what the server holds.
+// summary), the attack path and the alerts along it. The tasks, the team and the
+// comments are in incidentwork.js, the timeline in timeline.js. Every change
+// reloads the whole incident, so what is shown is always what the server holds.
 import { api, errorText } from './api.js';
 import { t, currentLanguage } from './i18n.js';
 import { h, mount, card, messageBox, timeAgo, formatNumber, field, formatTime } from './dom.js';
@@ -14,6 +14,7 @@ import {
 import { slaNode } from './sla.js';
 import { loadUsernames } from './people.js';
 import { tasksCard, teamCard, commentsCard } from './incidentwork.js';
+import { timelineCard } from './timeline.js';
 
 function facts(rows) {
   return h('dl', { class: 'facts' }, rows.filter(Boolean).map(([k, v, testid]) => [h('dt', null, k), h('dd', { testid }, v)]));
@@ -132,15 +133,6 @@ function alertsCard(v) {
         h('td', { class: 'num' }, formatNumber(a.count || 1)),
         h('td', null, alertStatusBadge(a.status)))))))
       : h('p', { class: 'empty' }, t('incident.noAlerts')));
-}
-
-function timelineCard(v) {
-  const list = v.timeline || [];
-  return card(t('incident.timeline'), 'incident-timeline',
-    list.length ? h('ol', { class: 'timeline' }, list.map((e) => h('li', { class: ['timeline-entry', `tl-${e.kind}`], testid: 'timeline-entry', dataset: { kind: e.kind } },
-      h('div', { class: 'timeline-meta' }, h('span', { class: 'nowrap' }, formatTime(e.time)), ' · ', h('span', { class: 'timeline-actor' }, e.actor)),
-      h('div', { class: 'timeline-text' }, e.text))))
-      : h('p', { class: 'empty' }, t('common.none')));
 }
 
 export async function renderIncident(el, sub) {

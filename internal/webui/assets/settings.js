@@ -1,11 +1,13 @@
 // Settings: the section tabs, the profile (language) and security (password,
-// TOTP, and for administrators the roles that require TOTP).
+// TOTP, and for administrators the roles that require TOTP). Users and tokens are
+// in admin.js, notifications in notify.js.
 import { api, errorText } from './api.js';
 import { t, currentLanguage, browserLanguage } from './i18n.js';
 import { h, mount, card, badge, field, messageBox } from './dom.js';
 import { session, can, loadMe, loadRoles, rerender, changeLanguage } from './session.js';
 import { passwordForm, totpEnrollment } from './auth.js';
 import { renderUsers, renderTokens } from './admin.js';
+import { renderNotifications } from './notify.js';
 
 function sections() {
   return [
@@ -13,6 +15,7 @@ function sections() {
     { id: 'security', label: t('settings.security'), render: renderSecurity },
     can('users:read') ? { id: 'users', label: t('settings.users'), render: renderUsers } : null,
     can('tokens:read') ? { id: 'tokens', label: t('settings.tokens'), render: renderTokens } : null,
+    can('settings:read') ? { id: 'notifications', label: t('settings.notifications'), render: renderNotifications } : null,
   ].filter(Boolean);
 }
 
