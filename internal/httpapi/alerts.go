@@ -103,20 +103,13 @@ func (a *API) listAlerts(w http.ResponseWriter, r *http.Request, _ *principal) e
 }
 
 func (a *API) getAlert(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	svc, err := a.incidents()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	x, err := svc.GetAlert(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, itemOf(x))
-	return nil
+	return a.onIncident(w, r, func(svc *incident.Service, id int64) (any, error) {
+		x, err := svc.GetAlert(r.Context(), id)
+		if err != nil {
+			return nil, err
+		}
+		return itemOf(x), nil
+	})
 }
 
 type bulkRequest struct {
@@ -158,25 +151,14 @@ type exceptionRequest struct {
 }
 
 func (a *API) createException(w http.ResponseWriter, r *http.Request, p *principal) error {
-	svc, err := a.incidents()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var req exceptionRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	e, err := svc.CreateException(r.Context(), p.Actor, actorName(p), id,
-		incident.ExceptionInput{Fields: req.Fields, Reason: req.Reason, Expires: req.Expires})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, e)
-	return nil
+	return a.onIncidentStatus(w, r, http.StatusCreated, func(svc *incident.Service, id int64) (any, error) {
+		var req exceptionRequest
+		if err := decode(w, r, &req); err != nil {
+			return nil, err
+		}
+		return svc.CreateException(r.Context(), p.Actor, actorName(p), id,
+			incident.ExceptionInput{Fields: req.Fields, Reason: req.Reason, Expires: req.Expires})
+	})
 }
 
 // actorName is the person (or token) behind a request, as shown on comments and

@@ -61,41 +61,20 @@ func (a *API) exportExceptions(w http.ResponseWriter, r *http.Request, _ *princi
 }
 
 func (a *API) patchException(w http.ResponseWriter, r *http.Request, p *principal) error {
-	svc, err := a.incidents()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var req exceptionRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	e, err := svc.UpdateException(r.Context(), p.Actor, id,
-		incident.ExceptionInput{Fields: req.Fields, Reason: req.Reason, Expires: req.Expires, Disabled: req.Disabled})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, e)
-	return nil
+	return a.onIncident(w, r, func(svc *incident.Service, id int64) (any, error) {
+		var req exceptionRequest
+		if err := decode(w, r, &req); err != nil {
+			return nil, err
+		}
+		return svc.UpdateException(r.Context(), p.Actor, id,
+			incident.ExceptionInput{Fields: req.Fields, Reason: req.Reason, Expires: req.Expires, Disabled: req.Disabled})
+	})
 }
 
 func (a *API) deleteException(w http.ResponseWriter, r *http.Request, p *principal) error {
-	svc, err := a.incidents()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteException(r.Context(), p.Actor, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return a.onIncidentStatus(w, r, http.StatusNoContent, func(svc *incident.Service, id int64) (any, error) {
+		return nil, svc.DeleteException(r.Context(), p.Actor, id)
+	})
 }
 
 type assetRequest struct {

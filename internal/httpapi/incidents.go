@@ -128,11 +128,14 @@ func (a *API) patchIncident(w http.ResponseWriter, r *http.Request, p *principal
 	})
 }
 
-// onIncident runs a change on the incident of the path and answers with its result.
+// onIncident runs a request on the object (incident, alert, exception) whose id is in
+// the path and answers with its result.
 func (a *API) onIncident(w http.ResponseWriter, r *http.Request, fn func(svc *incident.Service, id int64) (any, error)) error {
 	return a.onIncidentStatus(w, r, http.StatusOK, fn)
 }
 
+// onIncidentStatus is onIncident with the success status; a nil result answers with
+// no body.
 func (a *API) onIncidentStatus(w http.ResponseWriter, r *http.Request, status int, fn func(svc *incident.Service, id int64) (any, error)) error {
 	svc, err := a.incidents()
 	if err != nil {
@@ -145,6 +148,10 @@ func (a *API) onIncidentStatus(w http.ResponseWriter, r *http.Request, status in
 	v, err := fn(svc, id)
 	if err != nil {
 		return err
+	}
+	if v == nil {
+		w.WriteHeader(status)
+		return nil
 	}
 	writeJSON(w, status, v)
 	return nil
