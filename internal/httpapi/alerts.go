@@ -13,7 +13,7 @@ import (
 
 func (a *API) registerAlertRoutes() {
 	a.add(&Route{Method: "GET", Path: "/api/v1/alerts", Perm: auth.PermAlertsRead, Tag: "alerts",
-		Summary:  "The alert queue, newest first; filters: status, level (comma-separated), technique, host, rule, incident (an id or none)",
+		Summary:  "The alert queue, newest first; filters: status, level (comma-separated), technique, host, rule, incident (an id or none), from and to (RFC 3339, on the last sighting)",
 		Response: list[alertItem]{}, handle: a.listAlerts})
 	a.add(&Route{Method: "GET", Path: "/api/v1/alerts/{id}", Perm: auth.PermAlertsRead, Tag: "alerts",
 		Summary: "One alert", Response: alertItem{}, handle: a.getAlert})
@@ -79,6 +79,12 @@ func (a *API) listAlerts(w http.ResponseWriter, r *http.Request, _ *principal) e
 	q := r.URL.Query()
 	f := store.AlertFilter{Status: csv(r, "status"), Levels: csv(r, "level"), Technique: q.Get("technique"),
 		Host: q.Get("host"), RuleID: q.Get("rule")}
+	if f.SeenFrom, err = timeParam(r, "from", time.Time{}); err != nil {
+		return err
+	}
+	if f.SeenTo, err = timeParam(r, "to", time.Time{}); err != nil {
+		return err
+	}
 	switch s := q.Get("incident"); s {
 	case "":
 	case "none":

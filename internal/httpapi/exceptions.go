@@ -22,6 +22,8 @@ func (a *API) registerExceptionRoutes() {
 
 	a.add(&Route{Method: "GET", Path: "/api/v1/assets", Perm: auth.PermHostsRead, Tag: "hosts",
 		Summary: "Hosts' criticality and groups", Response: list[store.Asset]{}, handle: a.listAssets})
+	a.add(&Route{Method: "DELETE", Path: "/api/v1/assets/{host}", Perm: auth.PermAssetsWrite, Tag: "hosts",
+		Summary: "Forget a host's criticality and groups", Status: http.StatusNoContent, handle: a.deleteAsset})
 	a.add(&Route{Method: "PUT", Path: "/api/v1/assets/{host}", Perm: auth.PermAssetsWrite, Tag: "hosts",
 		Summary: "Set a host's criticality (low, medium, high, critical) and groups", Request: assetRequest{},
 		Response: store.Asset{}, handle: a.putAsset})
@@ -113,5 +115,17 @@ func (a *API) putAsset(w http.ResponseWriter, r *http.Request, p *principal) err
 		return err
 	}
 	writeJSON(w, http.StatusOK, x)
+	return nil
+}
+
+func (a *API) deleteAsset(w http.ResponseWriter, r *http.Request, p *principal) error {
+	svc, err := a.incidents()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteAsset(r.Context(), p.Actor, r.PathValue("host")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

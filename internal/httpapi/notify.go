@@ -12,7 +12,7 @@ import (
 func (a *API) registerNotifyRoutes() {
 	a.add(&Route{Method: "GET", Path: "/api/v1/notify", Perm: auth.PermSettingsRead, Tag: "notify",
 		Summary:  "Notification channels (secrets and webhook tokens hidden) and routes, from the configuration file",
-		Response: notify.Config{}, handle: a.getNotify})
+		Response: notifyView{}, handle: a.getNotify})
 	a.add(&Route{Method: "GET", Path: "/api/v1/notify/deliveries", Perm: auth.PermSettingsRead, Tag: "notify",
 		Summary: "Notification delivery attempts, newest first, with the errors of failed ones", Response: list[store.Delivery]{},
 		handle: a.listDeliveries})
@@ -21,15 +21,28 @@ func (a *API) registerNotifyRoutes() {
 		Response: notifyTestResult{}, handle: a.testNotify})
 }
 
+// channelView is a channel as the API shows it: secrets hidden, but whether it has one.
+type channelView struct {
+	notify.Channel
+	// HasSecret tells that the channel signs its messages (webhook, DingTalk, Feishu) or
+	// signs in (email).
+	HasSecret bool `json:"has_secret"`
+}
+
+type notifyView struct {
+	Channels []channelView  `json:"channels"`
+	Routes   []notify.Route `json:"routes"`
+}
+
 func (a *API) getNotify(w http.ResponseWriter, _ *http.Request, _ *principal) error {
-	cfg := notify.Config{Channels: []notify.Channel{}, Routes: a.cfg.NotifyConfig.Routes}
+	v := notifyView{Channels: []channelView{}, Routes: a.cfg.NotifyConfig.Routes}
 	for _, c := range a.cfg.NotifyConfig.Channels {
-		cfg.Channels = append(cfg.Channels, c.Redacted())
+		v.Channels = append(v.Channels, channelView{Channel: c.Redacted(), HasSecret: c.Secret != "" || c.Password != ""})
 	}
-	if cfg.Routes == nil {
-		cfg.Routes = []notify.Route{}
+	if v.Routes == nil {
+		v.Routes = []notify.Route{}
 	}
-	writeJSON(w, http.StatusOK, cfg)
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -83,6 +96,12 @@ func (a *API) testNotify(w http.ResponseWriter, r *http.Request, p *principal) e
 	res := notifyTestResult{OK: true}
 	if err := a.cfg.Notify.Send(r.Context(), req.Channel, msg); err != nil {
 		res = notifyTestResult{Error: err.Error()}
+	}
+	// The test send is in the delivery log like any other, so its outcome stays visible.
+	d := &store.Delivery{Time: time.Now().UTC(), Channel: req.Channel, Kind: notify.KindTest, Attempt: 1, OK: res.OK,
+		Final: true, Error: res.Error}
+	if err := a.cfg.Store.Update(r.Context(), func(tx store.Tx) error { return tx.AddDelivery(d) }); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil

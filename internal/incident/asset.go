@@ -53,6 +53,21 @@ func (s *Service) PutAsset(ctx context.Context, actor, host, criticality string,
 	return a, err
 }
 
+// DeleteAsset forgets a host's criticality and groups.
+func (s *Service) DeleteAsset(ctx context.Context, actor, host string) error {
+	return s.db.Update(ctx, func(tx store.Tx) error {
+		old, err := tx.GetAsset(host)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteAsset(host); err != nil {
+			return err
+		}
+		_, err = audit.Append(tx, s.now().UTC(), audit.Record{Actor: actor, Action: "asset.delete", Target: "host:" + host, Before: old})
+		return err
+	})
+}
+
 // Assets lists the hosts with a criticality or groups.
 func (s *Service) Assets(ctx context.Context) ([]*store.Asset, error) {
 	var out []*store.Asset

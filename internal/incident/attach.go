@@ -72,7 +72,8 @@ func (s *Service) attach(tx store.Tx, in *store.Incident, as []*store.Alert, act
 		return nil, err
 	}
 	if severityRank(in.Severity) > severityRank(before) && before != "" {
-		if err := s.timeline(tx, in.ID, now, actor, "severity", "Severity "+before+" → "+in.Severity, nil); err != nil {
+		if err := s.timeline(tx, in.ID, now, actor, "severity", "Severity "+before+" → "+in.Severity,
+			map[string]any{"from": before, "to": in.Severity, "manual": false}); err != nil {
 			return nil, err
 		}
 		return []Message{{Kind: "incident.escalated", Incident: *in, Text: "Incident escalated to " + in.Severity + ": " + in.Title}}, nil

@@ -160,7 +160,8 @@ func (s *Service) Edit(ctx context.Context, actor string, id int64, u Update) (*
 			if severityRank(*u.Severity) < 0 {
 				return invalid("invalid_severity", "unknown severity %q; one of %s", *u.Severity, strings.Join(Severities(), ", "))
 			}
-			if err := s.timeline(tx, in.ID, now, actor, "severity", "Severity "+in.Severity+" → "+*u.Severity+" (set by hand)", nil); err != nil {
+			if err := s.timeline(tx, in.ID, now, actor, "severity", "Severity "+in.Severity+" → "+*u.Severity+" (set by hand)",
+				map[string]any{"from": in.Severity, "to": *u.Severity, "manual": true}); err != nil {
 				return err
 			}
 			in.Severity = *u.Severity
@@ -178,7 +179,8 @@ func (s *Service) Edit(ctx context.Context, actor string, id int64, u Update) (*
 				}
 			}
 			in.Commander = *u.Commander
-			if err := s.timeline(tx, in.ID, now, actor, "member", "Incident commander: "+orNone(in.Commander), nil); err != nil {
+			if err := s.timeline(tx, in.ID, now, actor, "member", "Incident commander: "+orNone(in.Commander),
+				map[string]any{"username": in.Commander, "role": "commander"}); err != nil {
 				return err
 			}
 		}
@@ -214,7 +216,7 @@ func (s *Service) SetMember(ctx context.Context, actor string, id int64, usernam
 				return invalid("not_a_member", "%s is not on the incident's team", username)
 			}
 			in.Members = slices.Delete(in.Members, i, i+1)
-			return s.timeline(tx, in.ID, now, actor, "member", username+" left the team", nil)
+			return s.timeline(tx, in.ID, now, actor, "member", username+" left the team", map[string]any{"username": username, "role": ""})
 		}
 		if !slices.Contains(MemberRoles(), role) {
 			return invalid("invalid_role", "unknown team role %q; one of %s", role, strings.Join(MemberRoles(), ", "))
@@ -227,7 +229,7 @@ func (s *Service) SetMember(ctx context.Context, actor string, id int64, usernam
 		} else {
 			in.Members = append(in.Members, store.Member{Username: username, Role: role})
 		}
-		return s.timeline(tx, in.ID, now, actor, "member", username+" is "+role, nil)
+		return s.timeline(tx, in.ID, now, actor, "member", username+" is "+role, map[string]any{"username": username, "role": role})
 	})
 }
 
@@ -290,7 +292,8 @@ func (s *Service) AddTask(ctx context.Context, actor string, id int64, title, ph
 		if err := tx.CreateTask(task); err != nil {
 			return err
 		}
-		return s.timeline(tx, id, now, actor, "task", "Task added: "+task.Title, map[string]any{"task": task.ID})
+		return s.timeline(tx, id, now, actor, "task", "Task added: "+task.Title,
+			map[string]any{"task": task.ID, "title": task.Title, "added": true, "phase": task.Phase, "owner": task.Owner, "due": task.Due})
 	})
 	return task, err
 }
@@ -355,19 +358,27 @@ func (s *Service) UpdateTask(ctx context.Context, actor string, id, taskID int64
 		}
 		task = t
 		var changes []string
+		detail := map[string]any{"task": t.ID, "title": t.Title}
 		if before.Status != t.Status {
 			changes = append(changes, "status "+t.Status)
+			detail["status"] = t.Status
 		}
 		if before.Owner != t.Owner {
 			changes = append(changes, "owner "+orNone(t.Owner))
+			detail["owner"] = t.Owner
 		}
 		if !before.Due.Equal(t.Due) {
 			changes = append(changes, "due "+t.Due.Format(time.RFC3339))
+			detail["due"] = t.Due
+		}
+		if before.Title != t.Title {
+			changes = append(changes, "title")
+			detail["old_title"] = before.Title
 		}
 		if len(changes) == 0 {
 			return nil
 		}
-		return s.timeline(tx, id, now, actor, "task", "Task "+t.Title+": "+strings.Join(changes, ", "), map[string]any{"task": t.ID})
+		return s.timeline(tx, id, now, actor, "task", "Task "+t.Title+": "+strings.Join(changes, ", "), detail)
 	})
 	return task, err
 }

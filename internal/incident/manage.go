@@ -188,7 +188,7 @@ func (s *Service) Create(ctx context.Context, actor, title string, alertIDs []in
 		if err := tx.CreateIncident(in); err != nil {
 			return err
 		}
-		if err := s.timeline(tx, in.ID, now, actor, "created", "Opened by hand", nil); err != nil {
+		if err := s.timeline(tx, in.ID, now, actor, "created", "Opened by hand", map[string]any{"manual": true, "alerts": alertIDs}); err != nil {
 			return err
 		}
 		if _, err := audit.Append(tx, now, audit.Record{Actor: actor, Action: "incident.create", Target: target(in.ID),
@@ -263,14 +263,15 @@ func (s *Service) Merge(ctx context.Context, actor string, id int64, others []in
 			if err := tx.UpdateIncident(o); err != nil {
 				return err
 			}
-			if err := s.timeline(tx, oid, now, actor, "status", fmt.Sprintf("Merged into incident %d", id), nil); err != nil {
+			if err := s.timeline(tx, oid, now, actor, "status", fmt.Sprintf("Merged into incident %d", id),
+				map[string]any{"to": store.StatusClosed, "resolution": "duplicate", "merged_into": id}); err != nil {
 				return err
 			}
 			if _, err := audit.Append(tx, now, audit.Record{Actor: actor, Action: "incident.status", Target: target(oid),
 				After: map[string]any{"status": o.Status, "resolution": o.Resolution, "merged_into": id}}); err != nil {
 				return err
 			}
-			if err := s.timeline(tx, id, now, actor, "merge", fmt.Sprintf("Incident %d merged in", oid), nil); err != nil {
+			if err := s.timeline(tx, id, now, actor, "merge", fmt.Sprintf("Incident %d merged in", oid), map[string]any{"incident": oid}); err != nil {
 				return err
 			}
 		}
@@ -304,7 +305,8 @@ func (s *Service) Split(ctx context.Context, actor string, id int64, alertIDs []
 		return nil, err
 	}
 	_, err = s.change(ctx, actor, id, "incident.split", func(tx store.Tx, old *store.Incident, now time.Time) error {
-		return s.timeline(tx, id, now, actor, "split", fmt.Sprintf("%d alerts split off into incident %d", len(alertIDs), in.ID), nil)
+		return s.timeline(tx, id, now, actor, "split", fmt.Sprintf("%d alerts split off into incident %d", len(alertIDs), in.ID),
+			map[string]any{"incident": in.ID, "alerts": alertIDs})
 	})
 	return in, err
 }

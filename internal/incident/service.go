@@ -250,7 +250,8 @@ func (s *Service) group(tx store.Tx, a *store.Alert, now time.Time) ([]Message, 
 	if err := tx.CreateIncident(in); err != nil {
 		return nil, err
 	}
-	if err := s.timeline(tx, in.ID, now, System, "created", "Opened from alert "+a.RuleTitle, nil); err != nil {
+	if err := s.timeline(tx, in.ID, now, System, "created", "Opened from alert "+a.RuleTitle,
+		map[string]any{"manual": false, "alert": a.ID, "rule": a.RuleID, "rule_title": a.RuleTitle}); err != nil {
 		return nil, err
 	}
 	if _, err := audit.Append(tx, now, audit.Record{Actor: System, Action: "incident.create", Target: target(in.ID),

@@ -127,7 +127,7 @@ func (s *Service) Tick(ctx context.Context) error {
 					due = in.ContainDue
 				}
 				text := fmt.Sprintf("SLA missed: not %sed by %s", trimE(w), due.Format(time.RFC3339))
-				if err := s.timeline(tx, in.ID, now, System, "sla_breach", text, map[string]string{"sla": w}); err != nil {
+				if err := s.timeline(tx, in.ID, now, System, "sla_breach", text, map[string]any{"sla": w, "due": due}); err != nil {
 					return err
 				}
 				if _, err := audit.Append(tx, now, audit.Record{Actor: System, Action: "incident.sla_breach", Target: target(in.ID),

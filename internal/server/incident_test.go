@@ -276,6 +276,25 @@ func TestIncidentScenario(t *testing.T) {
 		t.Errorf("deliveries = %+v", ds.Items)
 	}
 
+	// A test send goes to the channel and into the delivery log.
+	var sent struct{ OK bool }
+	if st := admin.call("POST", "/api/v1/notify/test", `{"channel":"soc"}`, &sent); st != http.StatusOK || !sent.OK {
+		t.Errorf("test send = %d %+v", st, sent)
+	}
+	var log struct{ Items []struct{ Kind string } }
+	if admin.call("GET", "/api/v1/notify/deliveries", "", &log); len(log.Items) == 0 || log.Items[0].Kind != notify.KindTest {
+		t.Errorf("the test send is not the newest delivery: %+v", log.Items)
+	}
+	var channels struct {
+		Channels []struct {
+			Name, Secret string
+			HasSecret    bool `json:"has_secret"`
+		}
+	}
+	if admin.call("GET", "/api/v1/notify", "", &channels); len(channels.Channels) != 1 || channels.Channels[0].Secret != "" || !channels.Channels[0].HasSecret {
+		t.Errorf("channels = %+v; want the secret hidden and has_secret", channels.Channels)
+	}
+
 	// Acknowledging by moving to triage computes the time to acknowledge.
 	if st := admin.call("POST", fmt.Sprintf("/api/v1/incidents/%d/status", id), `{"status":"triage"}`, &v); st != http.StatusOK {
 		t.Fatalf("triage = %d", st)

@@ -43,6 +43,7 @@ type IncidentTx interface {
 	// PutAsset creates or replaces the asset record of a host.
 	PutAsset(a *Asset) error
 	GetAsset(host string) (*Asset, error)
+	DeleteAsset(host string) error
 	ListAssets() ([]*Asset, error)
 
 	// AddDelivery records a notification attempt; the oldest are dropped beyond a bound.

@@ -427,6 +427,10 @@ func (t *tx) GetAsset(host string) (*store.Asset, error) {
 	return one[store.Asset](t.tx.QueryRowContext(t.ctx, "SELECT doc FROM assets WHERE host=?", host), "asset")
 }
 
+func (t *tx) DeleteAsset(host string) error {
+	return expectOne(t.exec("DELETE FROM assets WHERE host=?", host))
+}
+
 func (t *tx) ListAssets() ([]*store.Asset, error) {
 	rows, err := t.tx.QueryContext(t.ctx, "SELECT doc FROM assets ORDER BY host")
 	return many[store.Asset](rows, err, "asset", nil, nil)

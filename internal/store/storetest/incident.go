@@ -218,11 +218,20 @@ func testIncidentParts(t *testing.T, st store.Store) {
 	})
 	update(t, st, func(tx store.Tx) error {
 		es, _ := tx.ListExceptions()
+		if err := tx.DeleteAsset("nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeleteAsset(unknown) = %v", err)
+		}
+		if err := tx.DeleteAsset("web-1"); err != nil {
+			return err
+		}
 		return tx.DeleteException(es[0].ID)
 	})
 	view(t, st, func(tx store.Tx) error {
 		if es, _ := tx.ListExceptions(); len(es) != 0 {
 			t.Errorf("exceptions after delete = %+v", es)
+		}
+		if as, _ := tx.ListAssets(); len(as) != 0 {
+			t.Errorf("assets after delete = %+v", as)
 		}
 		return nil
 	})
