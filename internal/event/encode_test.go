@@ -238,7 +238,8 @@ func BenchmarkAppendJSON(b *testing.B) {
 
 // TestAppendStringEveryByte checks the eight-byte scan of the string encoder: every byte
 // value at every position of strings of 1 to 20 bytes (whole eight-byte words, and tails
-// that the last eight bytes cover), against encoding/json.
+// that the last eight bytes cover), and every pair of some bytes that need attention at
+// every two positions, against encoding/json.
 func TestAppendStringEveryByte(t *testing.T) {
 	for n := 1; n <= 20; n++ {
 		for c := range 256 {
@@ -247,6 +248,21 @@ func TestAppendStringEveryByte(t *testing.T) {
 				b[pos] = byte(c)
 				e := &event.Event{Message: string(b)}
 				checkSameAsTree(t, e)
+			}
+		}
+	}
+	// Two bytes that need attention: the scan resumes after the first.
+	special := []byte{0, 0x1f, ' ', '"', '\\', '<', '>', '&', 'a', 0x7f, 0x80, 0xe2, 0xff}
+	for n := 2; n <= 18; n++ {
+		for p1 := range n {
+			for p2 := p1 + 1; p2 < n; p2++ {
+				for _, c1 := range special {
+					for _, c2 := range special {
+						b := []byte("abcdefghijklmnopqr"[:n])
+						b[p1], b[p2] = c1, c2
+						checkSameAsTree(t, &event.Event{Message: string(b)})
+					}
+				}
 			}
 		}
 	}

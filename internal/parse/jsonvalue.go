@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf16"
@@ -331,11 +332,10 @@ func (d *valueDecoder) str() (string, error) {
 	s := d.s
 	i := d.pos
 	for {
-		// Skip eight plain bytes at a time.
+		// Skip eight plain bytes at a time, and then to the first byte that is not.
 		for ; i+8 <= len(s); i += 8 {
-			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			if stringSpecial(x) {
+			if m := stringSpecial(load8(s, i)); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
 				break
 			}
 		}
@@ -354,7 +354,7 @@ func (d *valueDecoder) str() (string, error) {
 			d.pos = i
 			return "", d.unexpected("in string literal")
 		case c < utf8.RuneSelf:
-			i++
+			i++ // the tail of the input, fewer than eight bytes
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -365,19 +365,29 @@ func (d *valueDecoder) str() (string, error) {
 	}
 }
 
-// stringSpecial reports whether any of the eight bytes in x ends the plain run of a
-// string: a quote, a backslash, a control character or a non-ASCII byte.
-func stringSpecial(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) &^ v }
-	return ((x-ones*0x20)&^x|x|zero(x^ones*'"')|zero(x^ones*'\\'))&highs != 0
+// load8 reads the eight bytes of s at i as a little-endian number.
+func load8[T string | []byte](s T, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// quoteOrBackslash reports whether any of the eight bytes in x is '"' or '\\'.
-func quoteOrBackslash(x uint64) bool {
+// stringSpecial flags the bytes of x (eight bytes of a string, little-endian) that end
+// the plain run of a string: a quote, a backslash, a control character or a non-ASCII
+// byte. Each test sets the high bit of a byte that matches; the subtractions can also
+// flag a byte above a match, never one below, so the lowest flag marks the first such
+// byte.
+func stringSpecial(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) &^ v }
-	return (zero(x^ones*'"')|zero(x^ones*'\\'))&highs != 0
+	return ((x-ones*0x20)&^x | x | zero(x^ones*'"') | zero(x^ones*'\\')) & highs
+}
+
+// quoteOrBackslash flags the bytes of x that are '"' or '\\', as stringSpecial does.
+func quoteOrBackslash(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v }
+	return (zero(x^ones*'"') | zero(x^ones*'\\')) & highs
 }
 
 // unescape finishes a string from i, the first byte that needs work, into a new string.
@@ -501,9 +511,8 @@ func jsonValueEnd(s []byte, i int) (int, bool) {
 			for {
 				// Eight bytes at a time while none is a quote or a backslash.
 				for ; i+8 <= len(s); i += 8 {
-					x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-						uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-					if quoteOrBackslash(x) {
+					if m := quoteOrBackslash(load8(s, i)); m != 0 {
+						i += bits.TrailingZeros64(m) / 8
 						break
 					}
 				}
