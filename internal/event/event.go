@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Field is one normalized field. Key is the full dotted ECS name ("user.name").
@@ -35,6 +36,12 @@ type Event struct {
 	// Original is the original structured record (cloud audit records, JSON events), under
 	// its own field names; nil for text lines.
 	Original map[string]any
+
+	// encoded is the encoding of Original that its decoder gave (SetEncodedOriginal),
+	// for the map encodedFor with encodedLen members.
+	encoded    *EncodedObject
+	encodedFor unsafe.Pointer
+	encodedLen int
 }
 
 // Set sets a normalized field, replacing an earlier value of the same key. Empty strings

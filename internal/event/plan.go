@@ -230,6 +230,9 @@ func (b *planBuilder) member(enc *encoder, it entry) {
 // It reports false, having written nothing, when the original record has a member of
 // the plan's (then the original's object is opened or replaced: the long way).
 func (enc *encoder) planned(dst []byte, e *Event, p *plan) ([]byte, bool, error) {
+	if eo := e.encodedOriginal(); eo != nil {
+		return enc.plannedEncoded(dst, e, p, eo)
+	}
 	base := e.Original
 	start := len(enc.items)
 	for k, v := range base {
@@ -295,4 +298,36 @@ func (enc *encoder) member(dst []byte, e *Event, m *planMember) ([]byte, error) 
 		}
 	}
 	return append(dst, m.tail...), nil
+}
+
+// plannedEncoded is planned for an event whose original record comes encoded: its
+// members are copied as they are.
+func (enc *encoder) plannedEncoded(dst []byte, e *Event, p *plan, eo *EncodedObject) ([]byte, bool, error) {
+	from := len(dst)
+	dst = append(dst, '{')
+	var err error
+	i, j, at := 0, 0, 0
+	for n := 0; (i < len(eo.Keys) || j < len(p.top)) && err == nil; n++ {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		c := 1
+		if j == len(p.top) {
+			c = -1
+		} else if i < len(eo.Keys) {
+			c = strings.Compare(eo.Keys[i], p.top[j].key)
+		}
+		if c == 0 {
+			return dst[:from], false, nil // the long way, as in planned
+		}
+		if c < 0 {
+			dst = append(dst, eo.Text[at:eo.Ends[i]]...)
+			at = eo.Ends[i]
+			i++
+			continue
+		}
+		dst, err = enc.member(dst, e, &p.top[j])
+		j++
+	}
+	return append(dst, '}'), true, err
 }

@@ -1,6 +1,10 @@
 package parse
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/vigilsec/vigil/internal/event"
+)
 
 // jsonArena is the memory of decoded records: their maps, lists and boxed strings. A
 // parser in Reuse mode keeps one and takes the memory back once a record's events are
@@ -12,6 +16,12 @@ import "math/bits"
 type jsonArena struct {
 	reuse bool
 	strs  stringBoxes
+	// With encode, the decoder also writes the encoding of each top-level object into
+	// out (see jsonencode.go); enc is the last one's, of the map encodedFor.
+	encode     bool
+	out        []byte
+	enc        event.EncodedObject
+	encodedFor map[string]any
 	// free holds cleared maps by size class (see mapClass); used the maps handed out
 	// since the last reset.
 	free [maxMapClass + 1][]map[string]any
@@ -119,4 +129,17 @@ func (a *jsonArena) reset() {
 	clear(a.heads[:a.nheads])
 	a.nheads = 0
 	a.strs.rewind()
+	a.out = a.out[:0]
+	if cap(a.out) > 1<<20 {
+		a.out = nil
+	}
+	a.encodedFor = nil
+}
+
+// encodingOf returns the encoding of a record that the arena decoded, or nil.
+func (a *jsonArena) encodingOf(rec map[string]any) *event.EncodedObject {
+	if a == nil || a.encodedFor == nil || mapID(a.encodedFor) != mapID(rec) {
+		return nil
+	}
+	return &a.enc
 }

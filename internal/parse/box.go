@@ -31,6 +31,9 @@ var (
 
 func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
 
+// mapID is the identity of a map: a map value is a pointer to the runtime's map.
+func mapID(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }
+
 // boxString returns an interface holding *p, pointing at p itself. *p must not change
 // while the interface is in use.
 func boxString(p *string) (v any) {

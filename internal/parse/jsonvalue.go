@@ -46,11 +46,21 @@ type valueDecoder struct {
 	// this value alone.
 	mem *jsonArena
 	own jsonArena // mem when the caller has no arena
+	// canon asks for the encoding of the value as json.Marshal writes it, in out, for
+	// an arena that keeps the encodings of the records it decodes (see jsonencode.go).
+	canon bool
+	out   []byte
+	order []memberOrder
+	tmp   []member
 }
 
 type member struct {
 	key string
 	val any
+	// With canon: the key as it is encoded (its text in the input when it needs no
+	// escaping, else ""), and where the value's encoding is in out.
+	qkey   string
+	vs, ve int
 }
 
 var valueDecoders = sync.Pool{New: func() any { return new(valueDecoder) }}
@@ -68,8 +78,10 @@ func decodeJSONValueIn(s string, a *jsonArena) (any, int, error) {
 		a = &d.own
 	}
 	d.mem = a
+	d.startCanon()
 	v, err := d.value()
 	end := d.pos
+	d.endCanon(err)
 	d.s, d.mem = "", nil
 	d.own.strs.reset() // the value keeps its block; the next one gets its own
 	clear(d.members[:cap(d.members)])
@@ -127,19 +139,27 @@ func (d *valueDecoder) value() (any, error) {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		str, err := d.str()
+		start := d.pos
+		str, plain, err := d.str()
 		if d.depth == 0 || err != nil {
 			return str, err // a value alone, not worth a block of boxes
 		}
+		if d.canon {
+			d.canonString(str, plain, start)
+		}
 		return d.mem.strs.box(str), nil
 	case c == '-' || c >= '0' && c <= '9':
-		return d.number()
+		v, err := d.number()
+		if d.canon && err == nil {
+			d.canonNumber(v)
+		}
+		return v, err
 	case c == 't':
-		return true, d.literal("true")
+		return true, d.canonLiteral("true")
 	case c == 'f':
-		return false, d.literal("false")
+		return false, d.canonLiteral("false")
 	case c == 'n':
-		return nil, d.literal("null")
+		return nil, d.canonLiteral("null")
 	}
 	return nil, d.unexpected("looking for beginning of value")
 }
@@ -160,31 +180,45 @@ func (d *valueDecoder) object() (any, error) {
 		return nil, d.fail("exceeded max depth")
 	}
 	base := len(d.members)
+	objStart := len(d.out)
 	d.skipSpace()
 	if d.pos < len(d.s) && d.s[d.pos] == '}' {
 		d.pos++
+		m := d.mem.newMap(0)
+		if d.canon {
+			d.canonObject(base, objStart)
+			if d.depth == 1 {
+				d.mem.encodedFor = m
+			}
+		}
 		d.depth--
-		return d.mem.newMap(0), nil
+		return m, nil
 	}
 	for {
 		d.skipSpace()
 		if d.pos >= len(d.s) || d.s[d.pos] != '"' {
 			return nil, d.unexpected("looking for beginning of object key string")
 		}
-		k, err := d.str()
+		keyStart := d.pos
+		k, plain, err := d.str()
 		if err != nil {
 			return nil, err
+		}
+		qkey := ""
+		if plain {
+			qkey = d.s[keyStart:d.pos]
 		}
 		d.skipSpace()
 		if d.pos >= len(d.s) || d.s[d.pos] != ':' {
 			return nil, d.unexpected("after object key")
 		}
 		d.pos++
+		vs := len(d.out)
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		d.members = append(d.members, member{key: k, val: v})
+		d.members = append(d.members, member{key: k, val: v, qkey: qkey, vs: vs, ve: len(d.out)})
 		d.skipSpace()
 		if d.pos < len(d.s) {
 			if c := d.s[d.pos]; c == ',' {
@@ -197,12 +231,18 @@ func (d *valueDecoder) object() (any, error) {
 		}
 		return nil, d.unexpected("after object key:value pair")
 	}
+	if d.canon {
+		d.canonObject(base, objStart) // sorts the members, keeping the order of equal keys
+	}
 	m := d.mem.newMap(len(d.members) - base)
 	for _, kv := range d.members[base:] {
 		m[kv.key] = kv.val // a repeated key keeps its last value, as in encoding/json
 	}
 	clear(d.members[base:])
 	d.members = d.members[:base]
+	if d.canon && d.depth == 1 {
+		d.mem.encodedFor = m
+	}
 	d.depth--
 	return m, nil
 }
@@ -213,13 +253,22 @@ func (d *valueDecoder) array() (any, error) {
 		return nil, d.fail("exceeded max depth")
 	}
 	base := len(d.items)
+	if d.canon {
+		d.out = append(d.out, '[')
+	}
 	d.skipSpace()
 	if d.pos < len(d.s) && d.s[d.pos] == ']' {
 		d.pos++
+		if d.canon {
+			d.out = append(d.out, ']')
+		}
 		d.depth--
 		return d.mem.newList(0), nil
 	}
 	for {
+		if d.canon && len(d.items) > base {
+			d.out = append(d.out, ',')
+		}
 		v, err := d.value()
 		if err != nil {
 			return nil, err
@@ -236,6 +285,9 @@ func (d *valueDecoder) array() (any, error) {
 			}
 		}
 		return nil, d.unexpected("after array element")
+	}
+	if d.canon {
+		d.out = append(d.out, ']')
 	}
 	list := d.mem.newList(len(d.items) - base)
 	copy(list.([]any), d.items[base:])
@@ -325,40 +377,54 @@ func (d *valueDecoder) number() (any, error) {
 
 // str reads a string. Without escapes and invalid UTF-8 it is a substring of the input;
 // otherwise it is unescaped as encoding/json does: surrogate pairs joined, lone
-// surrogates and invalid bytes replaced by U+FFFD.
-func (d *valueDecoder) str() (string, error) {
+// surrogates and invalid bytes replaced by U+FFFD. plain reports, with canon, that
+// json.Marshal writes the string as it is in the input: printable ASCII without
+// escapes and without the <, > and & that it escapes.
+func (d *valueDecoder) str() (str string, plain bool, err error) {
 	d.pos++ // '"'
 	start := d.pos
 	s := d.s
 	i := d.pos
+	plain = d.canon
 	for {
 		// Skip eight plain bytes at a time, and then to the first byte that is not.
 		for ; i+8 <= len(s); i += 8 {
-			if m := stringSpecial(load8(s, i)); m != 0 {
+			m := stringSpecial(load8(s, i))
+			if d.canon {
+				m |= htmlSpecial(load8(s, i))
+			}
+			if m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
 			}
 		}
 		if i >= len(s) {
 			d.pos = i
-			return "", d.fail("unexpected end of JSON input")
+			return "", false, d.fail("unexpected end of JSON input")
 		}
 		c := s[i]
 		switch {
 		case c == '"':
 			d.pos = i + 1
-			return s[start:i], nil
+			return s[start:i], plain, nil
 		case c == '\\':
-			return d.unescape(start, i)
+			str, err := d.unescape(start, i)
+			return str, false, err
 		case c < ' ':
 			d.pos = i
-			return "", d.unexpected("in string literal")
+			return "", false, d.unexpected("in string literal")
 		case c < utf8.RuneSelf:
-			i++ // the tail of the input, fewer than eight bytes
+			// <, > or &, or the tail of the input, fewer than eight bytes
+			if c == '<' || c == '>' || c == '&' {
+				plain = false
+			}
+			i++
 		default:
+			plain = false
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
-				return d.unescape(start, i)
+				str, err := d.unescape(start, i)
+				return str, false, err
 			}
 			i += size
 		}
@@ -381,6 +447,13 @@ func stringSpecial(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) &^ v }
 	return ((x-ones*0x20)&^x | x | zero(x^ones*'"') | zero(x^ones*'\\')) & highs
+}
+
+// htmlSpecial flags the bytes of x that are <, > or &, as stringSpecial does.
+func htmlSpecial(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v }
+	return (zero(x^ones*'<') | zero(x^ones*'>') | zero(x^ones*'&')) & highs
 }
 
 // quoteOrBackslash flags the bytes of x that are '"' or '\\', as stringSpecial does.

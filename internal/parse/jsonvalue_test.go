@@ -43,6 +43,44 @@ func checkDecode(t *testing.T, data []byte) {
 	if int64(end) != wantEnd {
 		t.Fatalf("%q: ends at %d, encoding/json at %d", data, end, wantEnd)
 	}
+	// An arena that keeps encodings gets the same value, and for an object its members
+	// as json.Marshal writes them.
+	a := &jsonArena{reuse: true, encode: true}
+	got, end, err = decodeJSONValueIn(string(data), a)
+	if err != nil || !reflect.DeepEqual(got, want) || int64(end) != wantEnd {
+		t.Fatalf("%q with an encoding arena: %#v, %d, %v", data, got, end, err)
+	}
+	m, isObject := got.(map[string]any)
+	if !isObject {
+		return
+	}
+	eo := a.encodingOf(m)
+	if eo == nil {
+		t.Fatalf("%q: no encoding", data)
+	}
+	wantJSON, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enc []byte
+	at := 0
+	for i, k := range eo.Keys {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("%q: encoded key %q not in the map", data, k)
+		}
+		if i > 0 {
+			enc = append(enc, ',')
+		}
+		enc = append(enc, eo.Text[at:eo.Ends[i]]...)
+		at = eo.Ends[i]
+	}
+	if len(eo.Keys) != len(m) || "{"+string(enc)+"}" != string(wantJSON) {
+		t.Fatalf("%q: encoded as\n{%s}\njson.Marshal writes\n%s", data, enc, wantJSON)
+	}
+	a.reset()
+	if a.encodingOf(m) != nil {
+		t.Fatalf("%q: encoding kept after reset", data)
+	}
 }
 
 var decodeSeeds = []string{

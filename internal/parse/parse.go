@@ -95,7 +95,7 @@ func New(opts Options) (*Parser, error) {
 	}
 	p := &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}, pos: -1}
 	if opts.Reuse {
-		p.arena = &jsonArena{reuse: true}
+		p.arena = &jsonArena{reuse: true, encode: true}
 	}
 	return p, nil
 }
@@ -337,6 +337,9 @@ func (p *Parser) newRecordEvent(rec map[string]any) *event.Event {
 	}
 	ev := p.recEv
 	*ev = event.Event{Original: rec, Fields: ev.Fields[:0]}
+	if enc := p.arena.encodingOf(rec); enc != nil {
+		ev.SetEncodedOriginal(enc)
+	}
 	return ev
 }
 
