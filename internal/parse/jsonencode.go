@@ -19,10 +19,14 @@ import (
 // in Reuse mode); the encoding of the last one is kept in the arena with its map until
 // the arena is reset.
 
+// maxCanonInput keeps the offsets of the encoding (int32 in member) in range: an
+// encoding is at most six times its text (a < becomes \u003c).
+const maxCanonInput = 1 << 28
+
 // startCanon turns the encoding on for a value that is an object, when the arena asks.
 func (d *valueDecoder) startCanon() {
 	d.canon = false
-	if !d.mem.encode {
+	if !d.mem.encode || len(d.s) > maxCanonInput {
 		return
 	}
 	i := d.pos
@@ -46,7 +50,6 @@ func (d *valueDecoder) endCanon(err error) {
 	d.mem.out = d.out
 	d.out = nil
 	d.canon = false
-	clear(d.tmp)
 }
 
 // canonString writes a string that started at start in the input: its text when it
@@ -81,13 +84,14 @@ func (d *valueDecoder) canonLiteral(word string) error {
 	return err
 }
 
-// canonObject sorts the members of the object from base on (their values' encodings
-// are in out from objStart on, in input order) and replaces those encodings with the
-// object's. A repeated key keeps its last value, as a map does. The members of the
-// top-level object go to the arena's EncodedObject instead, without the braces.
+// canonObject writes the encoding of the object whose members are those from base on
+// (their values' encodings are in out from objStart on, in input order): the members
+// in key order, a repeated key keeping its last value, as a map does. A nested object's
+// encoding replaces its values' in out, as its parent expects it there; the top-level
+// object's members go to the arena's EncodedObject, without the braces.
 func (d *valueDecoder) canonObject(base, objStart int) {
 	ms := d.members[base:]
-	d.sortMembers(ms)
+	ord := d.sortMembers(ms)
 	top := d.depth == 1
 	enc := &d.mem.enc
 	if top {
@@ -97,35 +101,34 @@ func (d *valueDecoder) canonObject(base, objStart int) {
 	if !top {
 		d.out = append(d.out, '{')
 	}
-	first := true
-	for i := range ms {
-		if i+1 < len(ms) && ms[i+1].key == ms[i].key {
-			continue
+	for n, o := range ord {
+		m := &ms[o.i]
+		if n+1 < len(ord) && ms[ord[n+1].i].key == m.key {
+			continue // the later of equal keys is sorted after
 		}
-		if !first && !top {
+		if !top && len(d.out) > mark+1 {
 			d.out = append(d.out, ',')
 		}
-		first = false
-		if ms[i].qkey != "" {
-			d.out = append(d.out, ms[i].qkey...)
+		if m.ks >= 0 {
+			d.out = append(d.out, d.s[m.ks:int(m.ks)+len(m.key)+2]...)
 		} else {
-			d.out = event.AppendJSONString(d.out, ms[i].key)
+			d.out = event.AppendJSONString(d.out, m.key)
 		}
 		d.out = append(d.out, ':')
-		d.out = append(d.out, d.out[ms[i].vs:ms[i].ve]...)
+		d.out = append(d.out, d.out[m.vs:m.ve]...)
 		if top {
-			enc.Keys = append(enc.Keys, ms[i].key)
+			enc.Keys = append(enc.Keys, m.key)
 			enc.Ends = append(enc.Ends, len(d.out)-mark)
 		}
 	}
-	if !top {
-		d.out = append(d.out, '}')
+	if top {
+		// Nothing follows the top-level object: its encoding stays where it was made.
+		enc.Text = d.out[mark:]
+		return
 	}
+	d.out = append(d.out, '}')
 	n := copy(d.out[objStart:], d.out[mark:])
 	d.out = d.out[:objStart+n]
-	if top {
-		enc.Text = d.out[objStart:]
-	}
 }
 
 // memberOrder is a member's place in the sort: the first eight bytes of its key as a
@@ -135,13 +138,10 @@ type memberOrder struct {
 	i   int
 }
 
-// sortMembers sorts members by key, stably: an insertion sort of the keys' first eight
-// bytes, comparing whole keys only where those are equal, then the members moved into
-// place. Objects have a few dozen members at most.
-func (d *valueDecoder) sortMembers(ms []member) {
-	if len(ms) < 2 {
-		return
-	}
+// sortMembers returns the order of members by key, stable: an insertion sort of the
+// keys' first eight bytes, comparing whole keys only where those are equal. Objects
+// have a few dozen members at most.
+func (d *valueDecoder) sortMembers(ms []member) []memberOrder {
 	ord := d.order[:0]
 	for i := range ms {
 		ord = append(ord, memberOrder{pfx: keyPrefix(ms[i].key), i: i})
@@ -155,20 +155,7 @@ func (d *valueDecoder) sortMembers(ms []member) {
 		ord[j] = x
 	}
 	d.order = ord
-	sorted := true
-	for n := range ord {
-		if ord[n].i != n {
-			sorted = false
-			break
-		}
-	}
-	if sorted {
-		return
-	}
-	d.tmp = append(d.tmp[:0], ms...)
-	for n := range ord {
-		ms[n] = d.tmp[ord[n].i]
-	}
+	return ord
 }
 
 // keyPrefix is the first eight bytes of k, big-endian, padded with zeros: prefixes that

@@ -51,16 +51,15 @@ type valueDecoder struct {
 	canon bool
 	out   []byte
 	order []memberOrder
-	tmp   []member
 }
 
 type member struct {
 	key string
 	val any
-	// With canon: the key as it is encoded (its text in the input when it needs no
-	// escaping, else ""), and where the value's encoding is in out.
-	qkey   string
-	vs, ve int
+	// With canon: where the key's text starts in the input when it is also its
+	// encoding (it needs no escaping), else -1; and where the value's encoding is in
+	// out.
+	ks, vs, ve int32
 }
 
 var valueDecoders = sync.Pool{New: func() any { return new(valueDecoder) }}
@@ -204,21 +203,21 @@ func (d *valueDecoder) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		qkey := ""
+		ks := int32(-1)
 		if plain {
-			qkey = d.s[keyStart:d.pos]
+			ks = int32(keyStart)
 		}
 		d.skipSpace()
 		if d.pos >= len(d.s) || d.s[d.pos] != ':' {
 			return nil, d.unexpected("after object key")
 		}
 		d.pos++
-		vs := len(d.out)
+		vs := int32(len(d.out))
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		d.members = append(d.members, member{key: k, val: v, qkey: qkey, vs: vs, ve: len(d.out)})
+		d.members = append(d.members, member{key: k, val: v, ks: ks, vs: vs, ve: int32(len(d.out))})
 		d.skipSpace()
 		if d.pos < len(d.s) {
 			if c := d.s[d.pos]; c == ',' {
@@ -232,7 +231,7 @@ func (d *valueDecoder) object() (any, error) {
 		return nil, d.unexpected("after object key:value pair")
 	}
 	if d.canon {
-		d.canonObject(base, objStart) // sorts the members, keeping the order of equal keys
+		d.canonObject(base, objStart)
 	}
 	m := d.mem.newMap(len(d.members) - base)
 	for _, kv := range d.members[base:] {
