@@ -13,26 +13,27 @@ func init() { programParsers["accounts"] = parseAccounts }
 // "new user: name=bob, UID=1001, GID=1001, home=/home/bob, shell=/bin/bash, from=/dev/pts/0",
 // "new group: name=bob, GID=1001", "delete user 'bob'", "add 'bob' to group 'sudo'",
 // "change user 'bob' shell from '/bin/sh' to '/bin/bash'", "password changed for bob".
-func parseAccounts(_ *Parser, msg string, ev *event.Event) bool {
+func parseAccounts(p *Parser, msg string, ev *event.Event) bool {
 	ev.Set("event.dataset", "accounts")
 	if strings.HasPrefix(msg, "pam_unix(") {
-		return parsePAM(msg, ev)
+		return parsePAM(p, msg, ev)
 	}
-	iam := func(kind, action string, typ ...string) {
+	// action is an interface so that the constants need no box of their own.
+	iam := func(action, types any) {
 		ev.Set("event.category", listIAM)
-		ev.Set("event.type", shared(append([]string{kind}, typ...)...))
+		ev.Set("event.type", types)
 		ev.Set("event.action", action)
 		ev.Set("event.outcome", "success")
 	}
 	switch {
 	case strings.HasPrefix(msg, "new user: "):
 		kv := commaKV(strings.TrimPrefix(msg, "new user: "))
-		iam("user", "user_created", "creation")
-		targetUser(ev, kv["name"])
-		ev.Set("user.target.id", kv["UID"])
-		ev.Set("user.target.group.id", kv["GID"])
-		ev.Set("accounts.home", kv["home"])
-		ev.Set("accounts.shell", kv["shell"])
+		iam("user_created", listUserCreation)
+		targetUser(p, ev, kv["name"])
+		ev.Set("user.target.id", p.str(kv["UID"]))
+		ev.Set("user.target.group.id", p.str(kv["GID"]))
+		ev.Set("accounts.home", p.str(kv["home"]))
+		ev.Set("accounts.shell", p.str(kv["shell"]))
 		if kv["UID"] == "0" {
 			ev.Set("accounts.uid0", true)
 		}
@@ -40,28 +41,28 @@ func parseAccounts(_ *Parser, msg string, ev *event.Event) bool {
 	case strings.HasPrefix(msg, "new group: "), strings.HasPrefix(msg, "group added to "):
 		_, body, _ := strings.Cut(msg, ": ")
 		kv := commaKV(body)
-		iam("group", "group_created", "creation")
-		ev.Set("group.name", kv["name"])
-		ev.Set("group.id", kv["GID"])
+		iam("group_created", listGroupCreation)
+		ev.Set("group.name", p.str(kv["name"]))
+		ev.Set("group.id", p.str(kv["GID"]))
 		return kv["name"] != ""
 	case strings.HasPrefix(msg, "delete user "):
-		iam("user", "user_deleted", "deletion")
-		targetUser(ev, quoted(msg))
+		iam("user_deleted", listUserDeletion)
+		targetUser(p, ev, quoted(msg))
 		return true
 	case strings.HasPrefix(msg, "removed group "), strings.HasPrefix(msg, "group '") && strings.Contains(msg, "removed"):
-		iam("group", "group_deleted", "deletion")
-		ev.Set("group.name", quoted(msg))
+		iam("group_deleted", listGroupDeletion)
+		ev.Set("group.name", p.str(quoted(msg)))
 		return true
 	case strings.HasPrefix(msg, "add '") && strings.Contains(msg, "' to group '"),
 		strings.HasPrefix(msg, "add '") && strings.Contains(msg, "' to shadow group '"):
 		// usermod -aG: "add 'bob' to group 'sudo'"
-		iam("user", "user_added_to_group", "change")
+		iam("user_added_to_group", listUserChange)
 		parts := strings.Split(msg, "'")
 		if len(parts) < 4 {
 			return false
 		}
-		targetUser(ev, parts[1])
-		ev.Set("group.name", parts[3])
+		targetUser(p, ev, parts[1])
+		ev.Set("group.name", p.str(parts[3]))
 		if g := parts[3]; g == "sudo" || g == "wheel" || g == "admin" || g == "root" {
 			ev.Set("accounts.privileged_group", true)
 		}
@@ -72,35 +73,35 @@ func parseAccounts(_ *Parser, msg string, ev *event.Event) bool {
 		if len(parts) < 6 {
 			return false
 		}
-		iam("user", "user_changed", "change")
-		targetUser(ev, parts[1])
+		iam("user_changed", listUserChange)
+		targetUser(p, ev, parts[1])
 		what := strings.TrimSuffix(strings.TrimSpace(parts[2]), " from")
-		ev.Set("accounts.changed", what)
-		ev.Set("accounts.old_value", parts[3])
-		ev.Set("accounts.new_value", parts[5])
+		ev.Set("accounts.changed", p.str(what))
+		ev.Set("accounts.old_value", p.str(parts[3]))
+		ev.Set("accounts.new_value", p.str(parts[5]))
 		if strings.EqualFold(what, "UID") && parts[5] == "0" {
 			ev.Set("accounts.uid0", true)
 		}
 		return true
 	case strings.HasPrefix(msg, "password changed for "), strings.HasPrefix(msg, "password for '"):
-		iam("user", "password_changed", "change")
+		iam("password_changed", listUserChange)
 		name := strings.TrimSpace(strings.TrimPrefix(msg, "password changed for "))
 		if strings.HasPrefix(msg, "password for '") {
 			name = quoted(msg)
 		}
-		targetUser(ev, name)
+		targetUser(p, ev, name)
 		return true
 	case strings.HasPrefix(msg, "lock user "), strings.HasPrefix(msg, "unlock user "):
-		iam("user", strings.Fields(msg)[0]+"_user", "change")
-		targetUser(ev, quoted(msg))
+		iam(p.str(strings.Fields(msg)[0]+"_user"), listUserChange)
+		targetUser(p, ev, quoted(msg))
 		return true
 	}
 	return false
 }
 
-func targetUser(ev *event.Event, name string) {
-	ev.Set("user.target.name", name)
-	ev.Append("related.user", name)
+func targetUser(p *Parser, ev *event.Event, name string) {
+	ev.Set("user.target.name", p.str(name))
+	p.add(ev, "related.user", name)
 }
 
 // commaKV parses "name=bob, UID=1001, GID=1001".

@@ -27,6 +27,7 @@ var (
 	stringTypeWord  = typeWord("")
 	listTypeWord    = typeWord([]string(nil))
 	anyListTypeWord = typeWord([]any(nil))
+	int64TypeWord   = typeWord(int64(0))
 )
 
 func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
@@ -46,6 +47,13 @@ func boxString(p *string) (v any) {
 func boxList(p *[]string) (v any) {
 	e := (*eface)(unsafe.Pointer(&v))
 	e.typ, e.data = listTypeWord, unsafe.Pointer(p)
+	return v
+}
+
+// boxInt64 is boxString for an int64.
+func boxInt64(p *int64) (v any) {
+	e := (*eface)(unsafe.Pointer(&v))
+	e.typ, e.data = int64TypeWord, unsafe.Pointer(p)
 	return v
 }
 

@@ -12,10 +12,10 @@ func init() { programParsers["cron"] = parseCron }
 // "(root) CMD (/usr/local/bin/backup.sh)" (a job ran), "(alice) REPLACE (alice)",
 // "(root) BEGIN EDIT (root)", "(root) END EDIT (root)", "(alice) LIST (alice)",
 // "(root) RELOAD (crontabs/root)", and PAM session messages.
-func parseCron(_ *Parser, msg string, ev *event.Event) bool {
+func parseCron(p *Parser, msg string, ev *event.Event) bool {
 	ev.Set("event.dataset", "cron")
 	if strings.HasPrefix(msg, "pam_unix(") {
-		return parsePAM(msg, ev)
+		return parsePAM(p, msg, ev)
 	}
 	if !strings.HasPrefix(msg, "(") {
 		return false
@@ -26,25 +26,25 @@ func parseCron(_ *Parser, msg string, ev *event.Event) bool {
 	}
 	verb, arg, _ := strings.Cut(rest, " (")
 	arg = strings.TrimSuffix(arg, ")")
-	ev.Set("user.name", user)
-	ev.Append("related.user", user)
+	ev.Set("user.name", p.str(user))
+	p.add(ev, "related.user", user)
 	switch verb {
 	case "CMD":
 		ev.Set("event.category", listProcess)
 		ev.Set("event.type", listStart)
 		ev.Set("event.action", "cron_job")
-		setCommand(ev, arg, "", user)
+		setCommand(p, ev, arg, "", user)
 		return true
 	case "REPLACE", "BEGIN EDIT", "END EDIT", "DELETE":
 		ev.Set("event.category", listConfiguration)
 		ev.Set("event.type", listChange)
-		ev.Set("event.action", "crontab_"+strings.ToLower(strings.ReplaceAll(verb, " ", "_")))
+		ev.Set("event.action", p.str("crontab_"+strings.ToLower(strings.ReplaceAll(verb, " ", "_"))))
 		if arg != "" && arg != user {
-			ev.Set("user.target.name", arg)
+			ev.Set("user.target.name", p.str(arg))
 		} else {
-			ev.Set("user.target.name", user)
+			ev.Set("user.target.name", p.str(user))
 		}
-		ev.Set("file.path", "/var/spool/cron/crontabs/"+user)
+		ev.Set("file.path", p.str("/var/spool/cron/crontabs/"+user))
 		return true
 	case "LIST":
 		ev.Set("event.category", listConfiguration)
@@ -55,7 +55,7 @@ func parseCron(_ *Parser, msg string, ev *event.Event) bool {
 		ev.Set("event.category", listConfiguration)
 		ev.Set("event.type", listChange)
 		ev.Set("event.action", "cron_reload")
-		ev.Set("file.path", arg)
+		ev.Set("file.path", p.str(arg))
 		return true
 	}
 	return false

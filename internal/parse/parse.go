@@ -64,6 +64,10 @@ type Parser struct {
 	recEv  *event.Event
 	room   *cloudRoom
 	textEv *textEvent
+	// vals is the room for the values of the text line being parsed (textRoom), or
+	// nil: with Options.Reuse, while the syslog parsers fill the parser's text event.
+	vals     *fieldRoom
+	textRoom fieldRoom
 }
 
 // Types lists the names that Options.Type accepts.
@@ -193,8 +197,13 @@ func (p *Parser) textLine(line string, emit Emit) {
 		p.spare = ev
 	}
 	ev := p.newTextEvent(line)
+	if p.opts.Reuse {
+		p.textRoom.reset()
+		p.vals = &p.textRoom
+		defer func() { p.vals = nil }()
+	}
 	// Syslog framing, then the program's parser.
-	if msg, ok := p.header.parse(line, ev); ok {
+	if msg, ok := p.header.parse(p, line, ev); ok {
 		name := forced
 		if name == "" || name == "syslog" {
 			name = programName(ev.GetString("process.name"))

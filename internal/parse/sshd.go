@@ -11,7 +11,7 @@ func init() { programParsers["sshd"] = parseSSHD }
 
 // parseSSHD understands OpenSSH's sshd (and sshd-session) messages about logins,
 // failures, invalid users, pre-authentication disconnects and PAM sessions.
-func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
+func parseSSHD(p *Parser, msg string, ev *event.Event) bool {
 	ev.Set("event.dataset", "sshd")
 	switch {
 	case strings.HasPrefix(msg, "Accepted "), strings.HasPrefix(msg, "Failed "):
@@ -33,15 +33,15 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 		if ip == "" {
 			return false
 		}
-		login(ev, "ssh_login", ok, user, ip, port)
-		ev.Set("ssh.method", method)
+		login(p, ev, "ssh_login", ok, user, ip, port)
+		ev.Set("ssh.method", p.str(method))
 		if invalid {
 			ev.Set("ssh.invalid_user", true)
 		}
 		if _, key, found := strings.Cut(tail, ": "); found && ok {
 			if alg, fp, found := strings.Cut(key, " "); found {
-				ev.Set("ssh.key.algorithm", alg)
-				ev.Set("ssh.key.fingerprint", fp)
+				ev.Set("ssh.key.algorithm", p.str(alg))
+				ev.Set("ssh.key.fingerprint", p.str(fp))
 			}
 		}
 		return true
@@ -52,7 +52,7 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 			return false
 		}
 		ip, port, _ := ipPort(addr)
-		login(ev, "ssh_invalid_user", false, user, ip, port)
+		login(p, ev, "ssh_invalid_user", false, user, ip, port)
 		ev.Set("ssh.invalid_user", true)
 		return true
 	case strings.HasPrefix(msg, "error: maximum authentication attempts exceeded for "):
@@ -66,7 +66,7 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 			return false
 		}
 		ip, port, _ := ipPort(addr)
-		login(ev, "ssh_max_auth_attempts", false, user, ip, port)
+		login(p, ev, "ssh_max_auth_attempts", false, user, ip, port)
 		if invalid {
 			ev.Set("ssh.invalid_user", true)
 		}
@@ -74,7 +74,7 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 	case strings.HasPrefix(msg, "Connection closed by "), strings.HasPrefix(msg, "Disconnected from "),
 		strings.HasPrefix(msg, "Disconnecting "), strings.HasPrefix(msg, "Received disconnect from "),
 		strings.HasPrefix(msg, "Connection reset by "):
-		return parseSSHDisconnect(msg, ev)
+		return parseSSHDisconnect(p, msg, ev)
 	case strings.HasPrefix(msg, "Did not receive identification string from "),
 		strings.HasPrefix(msg, "banner exchange: Connection from "),
 		strings.HasPrefix(msg, "kex_exchange_identification: "):
@@ -90,10 +90,10 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 		ev.Set("event.type", listConnection)
 		ev.Set("event.action", "ssh_no_identification")
 		ev.Set("event.outcome", "failure")
-		setSource(ev, ip, port)
+		sourceIn(p, ev, ip, port)
 		return true
 	case strings.HasPrefix(msg, "pam_unix(sshd:"):
-		return parsePAM(msg, ev)
+		return parsePAM(p, msg, ev)
 	case strings.HasPrefix(msg, "Server listening on "):
 		ev.Set("event.category", listProcess)
 		ev.Set("event.type", listStart)
@@ -106,12 +106,12 @@ func parseSSHD(_ *Parser, msg string, ev *event.Event) bool {
 // parseSSHDisconnect handles the pre-authentication and session-end messages:
 // "Connection closed by [invalid|authenticating] user U IP port P [preauth]",
 // "Disconnected from user U IP port P", "Received disconnect from IP port P:11: bye".
-func parseSSHDisconnect(msg string, ev *event.Event) bool {
+func parseSSHDisconnect(p *Parser, msg string, ev *event.Event) bool {
 	preauth := strings.HasSuffix(msg, " [preauth]")
 	msg = strings.TrimSuffix(msg, " [preauth]")
 	var rest string
-	for _, p := range []string{"Connection closed by ", "Disconnected from ", "Disconnecting ", "Received disconnect from ", "Connection reset by "} {
-		if r, ok := strings.CutPrefix(msg, p); ok {
+	for _, prefix := range []string{"Connection closed by ", "Disconnected from ", "Disconnecting ", "Received disconnect from ", "Connection reset by "} {
+		if r, ok := strings.CutPrefix(msg, prefix); ok {
 			rest = r
 			break
 		}
@@ -121,9 +121,9 @@ func parseSSHDisconnect(msg string, ev *event.Event) bool {
 		rest, reason = head, tail
 	}
 	invalid := false
-	for _, p := range []string{"invalid user ", "authenticating user ", "user "} {
-		if r, ok := strings.CutPrefix(rest, p); ok {
-			invalid = p == "invalid user "
+	for _, prefix := range []string{"invalid user ", "authenticating user ", "user "} {
+		if r, ok := strings.CutPrefix(rest, prefix); ok {
+			invalid = prefix == "invalid user "
 			user, addr, found := cutLast(r, " ")
 			if i := strings.LastIndex(r, " port "); i >= 0 {
 				user, addr, found = cutLast(r[:i], " ")
@@ -132,8 +132,8 @@ func parseSSHDisconnect(msg string, ev *event.Event) bool {
 			if !found {
 				return false
 			}
-			ev.Set("user.name", user)
-			ev.Append("related.user", user)
+			ev.Set("user.name", p.str(user))
+			p.add(ev, "related.user", user)
 			rest = addr
 			break
 		}
@@ -149,7 +149,7 @@ func parseSSHDisconnect(msg string, ev *event.Event) bool {
 	ev.Set("event.category", listAuthenticationNetwork)
 	ev.Set("event.type", listEnd)
 	ev.Set("event.action", "ssh_disconnect")
-	setSource(ev, ip, port)
+	sourceIn(p, ev, ip, port)
 	if preauth {
 		ev.Set("ssh.preauth", true)
 	}
@@ -157,7 +157,7 @@ func parseSSHDisconnect(msg string, ev *event.Event) bool {
 		ev.Set("ssh.invalid_user", true)
 	}
 	if reason != "" {
-		ev.Set("event.reason", reason)
+		ev.Set("event.reason", p.str(reason))
 	}
 	if strings.Contains(reason, "Too many authentication failures") {
 		ev.Set("event.action", "ssh_max_auth_attempts")
@@ -166,8 +166,9 @@ func parseSSHDisconnect(msg string, ev *event.Event) bool {
 	return true
 }
 
-// login sets the fields of an authentication attempt.
-func login(ev *event.Event, action string, ok bool, user, ip string, port int64) {
+// login sets the fields of an authentication attempt. action is an interface so that
+// the constants need no box of their own.
+func login(p *Parser, ev *event.Event, action any, ok bool, user, ip string, port int64) {
 	ev.Set("event.category", listAuthentication)
 	if ok {
 		ev.Set("event.type", listStart)
@@ -178,20 +179,23 @@ func login(ev *event.Event, action string, ok bool, user, ip string, port int64)
 	}
 	ev.Set("event.action", action)
 	if user != "" {
-		ev.Set("user.name", user)
-		ev.Append("related.user", user)
+		ev.Set("user.name", p.str(user))
+		p.add(ev, "related.user", user)
 	}
-	setSource(ev, ip, port)
+	sourceIn(p, ev, ip, port)
 }
 
-func setSource(ev *event.Event, ip string, port int64) {
+func setSource(ev *event.Event, ip string, port int64) { sourceIn(nil, ev, ip, port) }
+
+// sourceIn is setSource with the values boxed by p (which may be nil).
+func sourceIn(p *Parser, ev *event.Event, ip string, port int64) {
 	if ip == "" {
 		return
 	}
-	ev.Set("source.ip", ip)
-	ev.Append("related.ip", ip)
+	ev.Set("source.ip", p.str(ip))
+	p.add(ev, "related.ip", ip)
 	if port > 0 {
-		ev.Set("source.port", port)
+		ev.Set("source.port", p.num(port))
 	}
 }
 

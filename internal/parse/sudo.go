@@ -16,78 +16,85 @@ func init() {
 // "alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/bash",
 // "bob : user NOT in sudoers ; TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/bin/sh",
 // and its PAM messages.
-func parseSudo(_ *Parser, msg string, ev *event.Event) bool {
+func parseSudo(p *Parser, msg string, ev *event.Event) bool {
 	ev.Set("event.dataset", "sudo")
 	if strings.HasPrefix(msg, "pam_unix(sudo") {
-		return parsePAM(msg, ev)
+		return parsePAM(p, msg, ev)
 	}
 	user, rest, found := strings.Cut(strings.TrimLeft(msg, " "), " : ")
 	if !found || strings.ContainsAny(user, " \t") {
 		return false
 	}
-	fields := strings.Split(rest, " ; ")
-	kv := map[string]string{}
-	var problem string
-	for i, f := range fields {
-		if k, v, ok := strings.Cut(f, "="); ok && isUpperWord(k) {
-			// COMMAND may itself contain " ; ": it is the last field, so take the rest.
+	// The fields are "KEY=value" separated by " ; ", the first possibly a problem.
+	var problem, cmd, target, tty, pwd string
+	ok := false
+	for i := 0; ; i++ {
+		f, next, more := strings.Cut(rest, " ; ")
+		if k, v, isKV := strings.Cut(f, "="); isKV && isUpperWord(k) {
 			if k == "COMMAND" {
-				v = strings.Join(append([]string{v}, fields[i+1:]...), " ; ")
-				kv[k] = v
+				// COMMAND may itself contain " ; ": it is the last field, so take the rest.
+				cmd, ok = rest[len("COMMAND="):], true
 				break
 			}
-			kv[k] = v
-			continue
-		}
-		if i == 0 {
+			switch k {
+			case "USER":
+				target = v
+			case "TTY":
+				tty = v
+			case "PWD":
+				pwd = v
+			}
+		} else if i == 0 {
 			problem = f
 		}
+		if !more {
+			break
+		}
+		rest = next
 	}
-	cmd, ok := kv["COMMAND"]
 	if !ok {
 		return false
 	}
-	target := kv["USER"]
 	ev.Set("event.category", listProcess)
 	ev.Set("event.type", listStart)
 	ev.Set("event.action", "sudo_command")
 	ev.Set("event.outcome", "success")
 	if problem != "" {
 		ev.Set("event.outcome", "failure")
-		ev.Set("event.reason", problem)
+		ev.Set("event.reason", p.str(problem))
 		ev.Set("event.type", listStartDenied)
 	}
-	ev.Set("user.name", user)
-	ev.Append("related.user", user)
+	ev.Set("user.name", p.str(user))
+	p.add(ev, "related.user", user)
 	if target != "" {
-		ev.Set("user.effective.name", target)
-		ev.Set("user.target.name", target)
-		ev.Append("related.user", target)
+		ev.Set("user.effective.name", p.str(target))
+		ev.Set("user.target.name", p.str(target))
+		p.add(ev, "related.user", target)
 	}
-	if tty := kv["TTY"]; tty != "" && tty != "unknown" {
-		ev.Set("process.tty.name", tty)
+	if tty != "" && tty != "unknown" {
+		ev.Set("process.tty.name", p.str(tty))
 	}
-	setCommand(ev, cmd, kv["PWD"], target)
+	setCommand(p, ev, cmd, pwd, target)
 	return true
 }
 
 // setCommand sets the process fields of a command line, in ECS and in Sigma's
 // process_creation taxonomy (Image, CommandLine, CurrentDirectory, User).
-func setCommand(ev *event.Event, cmd, cwd, runAs string) {
+func setCommand(p *Parser, ev *event.Event, cmd, cwd, runAs string) {
 	cmd = strings.TrimSpace(cmd)
 	exe, _, _ := strings.Cut(cmd, " ")
-	ev.Set("process.command_line", cmd)
-	ev.Set("process.executable", exe)
-	ev.Set("process.name", exe[strings.LastIndexByte(exe, '/')+1:])
-	ev.Set("process.args", strings.Fields(cmd))
-	ev.Set("CommandLine", cmd)
-	ev.Set("Image", exe)
+	ev.Set("process.command_line", p.str(cmd))
+	ev.Set("process.executable", p.str(exe))
+	ev.Set("process.name", p.str(exe[strings.LastIndexByte(exe, '/')+1:]))
+	ev.Set("process.args", p.fields(cmd))
+	ev.Set("CommandLine", p.str(cmd))
+	ev.Set("Image", p.str(exe))
 	if cwd != "" {
-		ev.Set("process.working_directory", cwd)
-		ev.Set("CurrentDirectory", cwd)
+		ev.Set("process.working_directory", p.str(cwd))
+		ev.Set("CurrentDirectory", p.str(cwd))
 	}
 	if runAs != "" {
-		ev.Set("User", runAs)
+		ev.Set("User", p.str(runAs))
 	}
 }
 
@@ -106,20 +113,20 @@ func isUpperWord(s string) bool {
 // parseSu understands su's messages on Debian/Ubuntu ("(to root) alice on pts/0",
 // "FAILED SU (to root) alice on pts/0") and RHEL ("FAILED SU (to root) alice on pts/0"),
 // and its PAM messages.
-func parseSu(_ *Parser, msg string, ev *event.Event) bool {
+func parseSu(p *Parser, msg string, ev *event.Event) bool {
 	ev.Set("event.dataset", "su")
 	if strings.HasPrefix(msg, "pam_unix(su") {
-		return parsePAM(msg, ev)
+		return parsePAM(p, msg, ev)
 	}
 	// shadow-utils su: "Successful su for root by alice", "FAILED su for root by bob",
 	// "+ /dev/pts/0 alice:root" (success) and "- /dev/pts/0 bob:root" (failure).
 	if r, ok := strings.CutPrefix(msg, "Successful su for "); ok {
 		target, user, _ := strings.Cut(r, " by ")
-		return suEvent(ev, user, target, "", true)
+		return suEvent(p, ev, user, target, "", true)
 	}
 	if r, ok := strings.CutPrefix(msg, "FAILED su for "); ok {
 		target, user, _ := strings.Cut(r, " by ")
-		return suEvent(ev, user, target, "", false)
+		return suEvent(p, ev, user, target, "", false)
 	}
 	if len(msg) > 2 && (msg[0] == '+' || msg[0] == '-') && msg[1] == ' ' {
 		tty, pair, found := strings.Cut(msg[2:], " ")
@@ -127,7 +134,7 @@ func parseSu(_ *Parser, msg string, ev *event.Event) bool {
 		if !found || !found2 {
 			return false
 		}
-		return suEvent(ev, user, target, tty, msg[0] == '+')
+		return suEvent(p, ev, user, target, tty, msg[0] == '+')
 	}
 	failed := false
 	rest := msg
@@ -145,10 +152,10 @@ func parseSu(_ *Parser, msg string, ev *event.Event) bool {
 		return false
 	}
 	user, tty, _ := strings.Cut(rest, " on ")
-	return suEvent(ev, user, target, tty, !failed)
+	return suEvent(p, ev, user, target, tty, !failed)
 }
 
-func suEvent(ev *event.Event, user, target, tty string, ok bool) bool {
+func suEvent(p *Parser, ev *event.Event, user, target, tty string, ok bool) bool {
 	if user == "" || target == "" {
 		return false
 	}
@@ -159,12 +166,12 @@ func suEvent(ev *event.Event, user, target, tty string, ok bool) bool {
 	if !ok {
 		ev.Set("event.outcome", "failure")
 	}
-	ev.Set("user.name", user)
-	ev.Append("related.user", user)
-	ev.Set("user.target.name", target)
-	ev.Append("related.user", target)
+	ev.Set("user.name", p.str(user))
+	p.add(ev, "related.user", user)
+	ev.Set("user.target.name", p.str(target))
+	p.add(ev, "related.user", target)
 	if tty != "" {
-		ev.Set("process.tty.name", tty)
+		ev.Set("process.tty.name", p.str(tty))
 	}
 	return true
 }

@@ -59,8 +59,9 @@ type syslogHeader struct {
 	msg    string
 }
 
-// parse fills the header fields of ev and returns the message.
-func (h *headerParser) parse(line string, ev *event.Event) (string, bool) {
+// parse fills the header fields of ev and returns the message. p boxes the values (it
+// may be nil).
+func (h *headerParser) parse(p *Parser, line string, ev *event.Event) (string, bool) {
 	if len(line) < 16 {
 		return "", false
 	}
@@ -91,13 +92,13 @@ func (h *headerParser) parse(line string, ev *event.Event) (string, bool) {
 	}
 	if hd.procID != "" {
 		if pid, err := strconv.ParseInt(hd.procID, 10, 64); err == nil {
-			ev.Set("process.pid", pid)
+			ev.Set("process.pid", p.num(pid))
 		}
 	}
 	if hd.pri >= 0 {
-		ev.Set("log.syslog.priority", int64(hd.pri))
-		ev.Set("log.syslog.facility.code", int64(hd.pri/8))
-		ev.Set("log.syslog.severity.code", int64(hd.pri%8))
+		ev.Set("log.syslog.priority", p.num(int64(hd.pri)))
+		ev.Set("log.syslog.facility.code", p.num(int64(hd.pri/8)))
+		ev.Set("log.syslog.severity.code", p.num(int64(hd.pri%8)))
 	}
 	return hd.msg, true
 }

@@ -14,16 +14,17 @@ func init() { programParsers["systemd"] = parseSystemd }
 // "nginx.service: Failed with result 'exit-code'.", "Failed to start x.service - X.",
 // "nginx.service: Main process exited, code=exited, status=1/FAILURE",
 // and logind's "New session 5 of user alice." / "Removed session 5.".
-func parseSystemd(_ *Parser, msg string, ev *event.Event) bool {
+func parseSystemd(p *Parser, msg string, ev *event.Event) bool {
 	ev.Set("event.dataset", "systemd")
-	unitEvent := func(unit, action, typ string, ok bool) bool {
+	// action is an interface so that the constants need no box of their own.
+	unitEvent := func(unit string, action any, typ string, ok bool) bool {
 		unit = strings.TrimSuffix(strings.TrimSpace(unit), ".")
 		if unit == "" {
 			return false
 		}
 		if name, desc, found := strings.Cut(unit, " - "); found {
 			unit = name
-			ev.Set("systemd.unit.description", strings.TrimSuffix(strings.TrimSuffix(desc, "..."), "."))
+			ev.Set("systemd.unit.description", p.str(strings.TrimSuffix(strings.TrimSuffix(desc, "..."), ".")))
 		}
 		ev.Set("event.category", listProcess)
 		ev.Set("event.type", shared(typ))
@@ -33,8 +34,8 @@ func parseSystemd(_ *Parser, msg string, ev *event.Event) bool {
 		} else {
 			ev.Set("event.outcome", "failure")
 		}
-		ev.Set("service.name", strings.TrimSuffix(unit, ".service"))
-		ev.Set("systemd.unit", unit)
+		ev.Set("service.name", p.str(strings.TrimSuffix(unit, ".service")))
+		ev.Set("systemd.unit", p.str(unit))
 		return true
 	}
 	switch {
@@ -61,19 +62,19 @@ func parseSystemd(_ *Parser, msg string, ev *event.Event) bool {
 		ev.Set("event.type", listStart)
 		ev.Set("event.action", "session_opened")
 		ev.Set("event.outcome", "success")
-		ev.Set("user.name", user)
-		ev.Append("related.user", user)
-		ev.Set("systemd.session.id", id)
+		ev.Set("user.name", p.str(user))
+		p.add(ev, "related.user", user)
+		ev.Set("systemd.session.id", p.str(id))
 		return true
 	}
 	// "<unit>: Failed with result 'exit-code'." and "<unit>: Main process exited, code=…"
 	if unit, detail, found := strings.Cut(msg, ": "); found && strings.Contains(unit, ".") && !strings.Contains(unit, " ") {
 		switch {
 		case strings.HasPrefix(detail, "Failed with result "):
-			ev.Set("event.reason", quoted(detail))
+			ev.Set("event.reason", p.str(quoted(detail)))
 			return unitEvent(unit, "service_failed", "end", false)
 		case strings.HasPrefix(detail, "Main process exited"):
-			ev.Set("event.reason", detail)
+			ev.Set("event.reason", p.str(detail))
 			return unitEvent(unit, "service_exited", "end", !strings.Contains(detail, "FAILURE"))
 		case strings.HasPrefix(detail, "Deactivated successfully"):
 			return unitEvent(unit, "service_stopped", "end", true)
