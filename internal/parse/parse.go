@@ -68,6 +68,8 @@ type Parser struct {
 	// nil: with Options.Reuse, while the syslog parsers fill the parser's text event.
 	vals     *fieldRoom
 	textRoom fieldRoom
+	// lineFns are the parsers of lineParserOrder, in order.
+	lineFns []lineParser
 }
 
 // Types lists the names that Options.Type accepts.
@@ -100,6 +102,9 @@ func New(opts Options) (*Parser, error) {
 	p := &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}, pos: -1}
 	if opts.Reuse {
 		p.arena = &jsonArena{reuse: true, encode: true}
+	}
+	for _, name := range lineParserOrder {
+		p.lineFns = append(p.lineFns, lineParsers[name])
 	}
 	return p, nil
 }
@@ -181,10 +186,10 @@ func (p *Parser) textLine(line string, emit Emit) {
 		if ev == nil {
 			ev = &event.Event{}
 		}
-		for _, name := range lineParserOrder {
+		for i, name := range lineParserOrder {
 			clear(ev.Fields) // what a parser that gave up had set
 			*ev = event.Event{Message: line, Fields: ev.Fields[:0]}
-			if lineParsers[name](p, line, ev) {
+			if p.lineFns[i](p, line, ev) {
 				if !p.opts.Reuse {
 					p.spare = nil // the receiver keeps it
 				}
