@@ -261,22 +261,60 @@ func (p *Parser) finish(ev *event.Event, original []byte, emit Emit) {
 
 // complete sets the defaults of a finished event (time, host name) and counts it.
 func (p *Parser) complete(ev *event.Event) {
+	p.Counts[ev.Type]++
 	if ev.Time.IsZero() {
 		ev.Time = p.opts.Now().UTC()
 	}
-	if _, ok := ev.Get("host.name"); !ok {
-		v, _ := ev.Get("host.hostname")
-		if h := event.String(v); h != "" {
-			if _, isString := v.(string); isString {
-				ev.Set("host.name", v) // the same interface value: no new box for the copy
-			} else {
-				ev.Set("host.name", h)
+	var v any
+	if name, hostname, ok := hostFields(ev); ok {
+		// A text line's event: its fields alone answer Get, in one pass.
+		if name >= 0 {
+			return
+		}
+		if hostname >= 0 {
+			v = ev.Fields[hostname].Value
+		}
+	} else if _, ok := ev.Get("host.name"); ok {
+		return
+	} else {
+		v, _ = ev.Get("host.hostname")
+	}
+	if h := event.String(v); h != "" {
+		if _, isString := v.(string); isString {
+			ev.Set("host.name", v) // the same interface value: no new box for the copy
+		} else {
+			ev.Set("host.name", h)
+		}
+	} else if p.opts.Host != "" {
+		ev.Set("host.name", p.opts.Host)
+	}
+}
+
+// hostFields finds host.name and host.hostname among the event's fields in one pass,
+// for an event whose fields alone answer Event.Get for them: one without an original
+// record and without fields that hold objects (Get looks inside those). It reports
+// false for any other event.
+func hostFields(ev *event.Event) (name, hostname int, ok bool) {
+	if ev.Original != nil {
+		return 0, 0, false
+	}
+	name, hostname = -1, -1
+	for i := range ev.Fields {
+		switch ev.Fields[i].Key {
+		case "host.name":
+			if name < 0 {
+				name = i
 			}
-		} else if p.opts.Host != "" {
-			ev.Set("host.name", p.opts.Host)
+		case "host.hostname":
+			if hostname < 0 {
+				hostname = i
+			}
+		}
+		if _, isObject := ev.Fields[i].Value.(map[string]any); isObject {
+			return 0, 0, false
 		}
 	}
-	p.Counts[ev.Type]++
+	return name, hostname, true
 }
 
 // nextPos returns the position of the current input for its event id. The position in
