@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"unsafe"
 )
 
 // MaxLineBytes bounds one line or JSON record; longer input is rejected, not truncated.
@@ -107,7 +108,7 @@ func readJSON(br *bufio.Reader, p *Parser, emit Emit) error {
 				return r.broken(err)
 			}
 		default:
-			v, raw, err := s.value()
+			v, raw, err := s.value(false)
 			if err != nil {
 				return r.broken(err)
 			}
@@ -190,7 +191,9 @@ func (r *jsonReader) elements(end byte) error {
 func (r *jsonReader) record() error {
 	off, _ := r.s.peekOffset()
 	r.index++
-	v, raw, err := r.s.value()
+	// The record's events are emitted, and its memory taken back, before the stream
+	// reads on: its strings may share the read buffer.
+	v, raw, err := r.s.value(true)
 	if err != nil {
 		return err
 	}
@@ -229,7 +232,7 @@ func (r *jsonReader) object(off int64) error {
 		if c != '"' {
 			return s.syntaxError(c, "looking for beginning of object key string")
 		}
-		k, _, err := s.value()
+		k, _, err := s.value(false)
 		if err != nil {
 			return err
 		}
@@ -251,7 +254,7 @@ func (r *jsonReader) object(off int64) error {
 			}
 			streamed = true
 		} else {
-			v, _, err := s.value()
+			v, _, err := s.value(false)
 			if err != nil {
 				return err
 			}
@@ -365,14 +368,16 @@ func (s *jsonStream) syntaxError(c byte, context string) error {
 }
 
 // value decodes the next value and returns it with its text. The value's bytes are
-// copied into one string, of which its strings are substrings.
-func (s *jsonStream) value() (any, string, error) {
+// copied into one string, of which its strings are substrings. With view, and a parser
+// that reuses the memory of its records, the caller is done with the value before the
+// stream reads on, and its strings may be views of the read buffer.
+func (s *jsonStream) value(view bool) (any, string, error) {
 	c, err := s.peek()
 	if err != nil {
 		return nil, "", s.truncated(err)
 	}
 	if s.mem != nil && s.mem.reuse && (c == '{' || c == '[') {
-		if v, raw, done, err := s.chunkValue(); done {
+		if v, raw, done, err := s.chunkValue(view); done {
 			return v, raw, err
 		}
 	}
@@ -419,16 +424,23 @@ func (s *jsonStream) decode(in string) (any, string, error) {
 // records: it decodes straight from a copy of what the buffer holds, made once per fill
 // rather than once per value, and so needs neither the copy nor the scan for the value's
 // end first (a fifth of the time of a CloudTrail record). Values then share the copy of
-// a whole buffer, which is why this is only done where nothing of them is kept. It
-// reports false, having consumed nothing, for a value that may go on past the data read
-// (one in a few hundred records): value then reads it as before. An object or array
-// ends at its closing bracket, so decoding it from the rest of the buffer rather than
-// from its own text gives the same value, end and error.
-func (s *jsonStream) chunkValue() (v any, raw string, done bool, err error) {
-	if !s.textOK {
-		s.text, s.textBase, s.textOK = string(s.buf[s.pos:]), s.offset(), true
+// a whole buffer, which is why this is only done where nothing of them is kept; with
+// view they are decoded from the buffer itself, without the copy (the record is done
+// with before the next fill moves the buffer's bytes). It reports false, having
+// consumed nothing, for a value that may go on past the data read (one in a few
+// hundred records): value then reads it as before. An object or array ends at its
+// closing bracket, so decoding it from the rest of the buffer rather than from its own
+// text gives the same value, end and error.
+func (s *jsonStream) chunkValue(view bool) (v any, raw string, done bool, err error) {
+	var in string
+	if view {
+		in = unsafe.String(&s.buf[s.pos], len(s.buf)-s.pos) // peek saw a byte there
+	} else {
+		if !s.textOK {
+			s.text, s.textBase, s.textOK = string(s.buf[s.pos:]), s.offset(), true
+		}
+		in = s.text[s.offset()-s.textBase:]
 	}
-	in := s.text[s.offset()-s.textBase:]
 	v, n, err := decodeJSONValueIn(in, s.mem)
 	var syn *jsonSyntaxError
 	isSyntax := errors.As(err, &syn)
