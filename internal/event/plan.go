@@ -279,7 +279,8 @@ func (enc *encoder) planned(dst []byte, e *Event, p *plan) ([]byte, bool, error)
 
 func (enc *encoder) member(dst []byte, e *Event, m *planMember) ([]byte, error) {
 	var err error
-	for _, st := range m.steps {
+	for i := range m.steps {
+		st := &m.steps[i]
 		dst = append(dst, st.lit...)
 		switch st.slot {
 		case slotTime:
@@ -291,6 +292,10 @@ func (enc *encoder) member(dst []byte, e *Event, m *planMember) ([]byte, error) 
 		case slotModule:
 			dst = appendString(dst, e.Type)
 		default:
+			if s, ok := e.Fields[st.slot].Value.(string); ok {
+				dst = appendString(dst, s) // most values, without value's type switch
+				continue
+			}
 			dst, err = enc.value(dst, e.Fields[st.slot].Value)
 		}
 		if err != nil {

@@ -240,10 +240,8 @@ func (h *headerParser) scan3164(line string, now time.Time, hd *syslogHeader) bo
 		return false
 	}
 	msg := rest[2:]
-	for j := 0; j < len(msg); j++ {
-		if c := msg[j]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
+	if hasControl(msg) {
+		return false
 	}
 	hd.host, hd.msg = host, msg
 	if tag != "-" {
@@ -253,6 +251,26 @@ func (h *headerParser) scan3164(line string, now time.Time, hd *syslogHeader) bo
 		hd.procID = pid
 	}
 	return true
+}
+
+// hasControl reports whether s holds a control character other than the tab, or DEL:
+// eight bytes at a time while none is below 0x20 or is 0x7f, then byte by byte.
+func hasControl(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load8(s, i)
+		// Below 0x20 (tab included), or 0x7f; the tab then gets a closer look.
+		if ((x-ones*0x20)&^x|((x^ones*0x7f)-ones)&^(x^ones*0x7f))&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // cutToken skips the spaces before a token (at least one), takes the token as
