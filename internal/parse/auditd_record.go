@@ -134,7 +134,7 @@ func buildAuditEvent(p *Parser, pe *auditPending) *event.Event {
 	if first.syslog {
 		// Forwarded through syslog: the header names the host when node= does not.
 		var hdr event.Event
-		if _, ok := p.header.parse(nil, first.line, &hdr); ok {
+		if _, _, ok := p.header.parse(nil, first.line, &hdr); ok {
 			ev.Set("host.hostname", hdr.GetString("host.hostname"))
 		}
 	}

@@ -208,10 +208,10 @@ func (p *Parser) textLine(line string, emit Emit) {
 		defer func() { p.vals = nil }()
 	}
 	// Syslog framing, then the program's parser.
-	if msg, ok := p.header.parse(p, line, ev); ok {
+	if msg, app, ok := p.header.parse(p, line, ev); ok {
 		name := forced
 		if name == "" || name == "syslog" {
-			name = programName(ev.GetString("process.name"))
+			name = programName(app)
 		}
 		if pp, ok := programParsers[name]; ok {
 			n := len(ev.Fields)

@@ -59,31 +59,31 @@ type syslogHeader struct {
 	msg    string
 }
 
-// parse fills the header fields of ev and returns the message. p boxes the values (it
-// may be nil).
-func (h *headerParser) parse(p *Parser, line string, ev *event.Event) (string, bool) {
+// parse fills the header fields of ev and returns the message and the program's name
+// (process.name, "" when the line names none). p boxes the values (it may be nil).
+func (h *headerParser) parse(p *Parser, line string, ev *event.Event) (msg, app string, ok bool) {
 	if len(line) < 16 {
-		return "", false
+		return "", "", false
 	}
 	var hd syslogHeader
 	if is5424(line) {
 		if !h.parse5424(line, ev, &hd) {
-			return "", false
+			return "", "", false
 		}
 	} else {
 		if !startsLikeBSD(line) {
-			return "", false
+			return "", "", false
 		}
 		now := h.opts.Now()
 		if !h.scan3164(line, now, &hd) {
 			hd = syslogHeader{}
 			if !h.parse3164(line, now, &hd) {
-				return "", false
+				return "", "", false
 			}
 		}
 	}
 	if hd.host == "" {
-		return "", false
+		return "", "", false
 	}
 	ev.Time = hd.time.UTC()
 	ev.Set("host.hostname", boxed(&h.lastHost, hd.host))
@@ -100,7 +100,7 @@ func (h *headerParser) parse(p *Parser, line string, ev *event.Event) (string, b
 		ev.Set("log.syslog.facility.code", p.num(int64(hd.pri/8)))
 		ev.Set("log.syslog.severity.code", p.num(int64(hd.pri%8)))
 	}
-	return hd.msg, true
+	return hd.msg, hd.app, true
 }
 
 func (h *headerParser) parse5424(line string, ev *event.Event, hd *syslogHeader) bool {
