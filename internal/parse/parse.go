@@ -279,14 +279,15 @@ func (p *Parser) complete(ev *event.Event) {
 	} else {
 		v, _ = ev.Get("host.hostname")
 	}
+	// host.name is not among the fields here: it is added without Set's search.
 	if h := event.String(v); h != "" {
 		if _, isString := v.(string); isString {
-			ev.Set("host.name", v) // the same interface value: no new box for the copy
+			ev.Fields = append(ev.Fields, event.Field{Key: "host.name", Value: v}) // the same box
 		} else {
-			ev.Set("host.name", h)
+			ev.Fields = append(ev.Fields, event.Field{Key: "host.name", Value: h})
 		}
 	} else if p.opts.Host != "" {
-		ev.Set("host.name", p.opts.Host)
+		ev.Fields = append(ev.Fields, event.Field{Key: "host.name", Value: p.opts.Host})
 	}
 }
 
