@@ -81,9 +81,15 @@ async function startServer() {
     '      type: webhook',
     `      url: ${receiver.url('/hook')}`,
     '      secret: e2e-signing-secret',
+    // The incident's notifications must not use up the channel's rate limit before
+    // the test send, which waits for it like any delivery.
+    '      rate_per_minute: 600',
+    '      burst: 50',
     '    - name: e2e-refused',
     '      type: webhook',
     `      url: ${receiver.url('/refuse')}`,
+    '      rate_per_minute: 600',
+    '      burst: 50',
     '  routes:',
     '    - name: everything',
     '      channels: [e2e-hook, e2e-refused]',

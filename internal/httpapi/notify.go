@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -66,6 +68,9 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request, _ *principa
 	return nil
 }
 
+// testSendWait bounds how long a test send waits for its channel.
+const testSendWait = 20 * time.Second
+
 type notifyTest struct {
 	Channel string `json:"channel"`
 }
@@ -94,8 +99,15 @@ func (a *API) testNotify(w http.ResponseWriter, r *http.Request, p *principal) e
 		Summary: "Sent by " + actorName(p) + " to check the channel " + req.Channel + ".", Time: time.Now().UTC(),
 		Tactics: []string{}, Techniques: []string{}, Hosts: []string{}, HostGroups: []string{}}
 	res := notifyTestResult{OK: true}
-	if err := a.cfg.Notify.Send(r.Context(), req.Channel, msg); err != nil {
+	// The send waits for the channel's rate limit like any delivery; a channel busy with
+	// queued notifications answers that rather than holding the request.
+	ctx, cancel := context.WithTimeout(r.Context(), testSendWait)
+	defer cancel()
+	if err := a.cfg.Notify.Send(ctx, req.Channel, msg); err != nil {
 		res = notifyTestResult{Error: err.Error()}
+		if errors.Is(err, context.DeadlineExceeded) {
+			res.Error = "the channel's rate limit is taken by queued notifications; try again in a minute"
+		}
 	}
 	// The test send is in the delivery log like any other, so its outcome stays visible.
 	d := &store.Delivery{Time: time.Now().UTC(), Channel: req.Channel, Kind: notify.KindTest, Attempt: 1, OK: res.OK,
