@@ -219,6 +219,14 @@ func (b *IDBuilder) Finish(e *Event, source string, pos int64, original string) 
 	e.ID, b.buf = contentID(b.at(source, pos), e.Type, original)
 }
 
+// AppendID appends the id that Finish would set on an event of type typ to dst: for a
+// caller that keeps the id's text in memory of its own.
+func (b *IDBuilder) AppendID(dst []byte, typ, source string, pos int64, original string) []byte {
+	var text [32]byte
+	text, b.buf = contentIDText(b.at(source, pos), typ, original)
+	return append(dst, text[:]...)
+}
+
 // FinishBytes is Finish for an original held as bytes.
 func (b *IDBuilder) FinishBytes(e *Event, source string, pos int64, original []byte) {
 	if e.ID != "" {
@@ -238,6 +246,12 @@ func (b *IDBuilder) at(source string, pos int64) []byte {
 // contentID hashes the source (already in buf), the type and the original, and returns
 // the first 16 bytes of the SHA-256 in hex, with the buffer for reuse.
 func contentID[T string | []byte](buf []byte, typ string, original T) (string, []byte) {
+	text, buf := contentIDText(buf, typ, original)
+	return string(text[:]), buf
+}
+
+// contentIDText is contentID with the id as bytes.
+func contentIDText[T string | []byte](buf []byte, typ string, original T) ([32]byte, []byte) {
 	buf = append(buf, 0)
 	buf = append(buf, typ...)
 	buf = append(buf, 0)
@@ -248,5 +262,5 @@ func contentID[T string | []byte](buf []byte, typ string, original T) (string, [
 	if cap(buf) > 64<<10 {
 		buf = nil // one huge record should not pin its size for the rest of the stream
 	}
-	return string(text[:]), buf
+	return text, buf
 }

@@ -120,6 +120,13 @@ func TestFinishIsStable(t *testing.T) {
 	if d.ID != "given" {
 		t.Error("Finish replaced a set id")
 	}
+	// IDBuilder gives the ids of Finish, as an id or as text.
+	var ids event.IDBuilder
+	e := event.Event{Type: "sshd"}
+	ids.Finish(&e, "file:/var/log/auth.log", 1, "line")
+	if text := ids.AppendID([]byte("x"), "sshd", "file:/var/log/auth.log", 1, "line"); e.ID != a.ID || string(text) != "x"+a.ID {
+		t.Errorf("IDBuilder: %q and %q, Finish %q", e.ID, text, a.ID)
+	}
 }
 
 func TestGetInsideObjectField(t *testing.T) {

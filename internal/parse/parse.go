@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/vigilsec/vigil/internal/event"
 )
@@ -70,6 +71,14 @@ type Parser struct {
 	textRoom fieldRoom
 	// lineFns are the parsers of lineParserOrder, in order.
 	lineFns []lineParser
+	// programs are programParsers with their names.
+	programs map[string]program
+	idText   []byte // the id of the text line's event, with Options.Reuse
+}
+
+type program struct {
+	name  string
+	parse programParser
 }
 
 // Types lists the names that Options.Type accepts.
@@ -106,6 +115,10 @@ func New(opts Options) (*Parser, error) {
 	for _, name := range lineParserOrder {
 		p.lineFns = append(p.lineFns, lineParsers[name])
 	}
+	p.programs = make(map[string]program, len(programParsers))
+	for name, fn := range programParsers {
+		p.programs[name] = program{name, fn}
+	}
 	return p, nil
 }
 
@@ -137,6 +150,12 @@ func (p *Parser) Line(line []byte, emit Emit) {
 	}
 	if p.opts.Type == "auditd" || p.opts.Type == "" && isAuditLine(line) {
 		p.audit.add(p, line, emit)
+		return
+	}
+	if p.opts.Reuse {
+		// The line's event is done with before the caller's next line: its text can be
+		// a view of the caller's bytes rather than a copy (see textLine).
+		p.textLine(unsafe.String(unsafe.SliceData(line), len(line)), emit)
 		return
 	}
 	p.textLine(string(line), emit)
@@ -213,10 +232,12 @@ func (p *Parser) textLine(line string, emit Emit) {
 		if name == "" || name == "syslog" {
 			name = programName(app)
 		}
-		if pp, ok := programParsers[name]; ok {
+		if pp, ok := p.programs[name]; ok {
 			n := len(ev.Fields)
-			if pp(p, msg, ev) {
-				p.finishText(ev, true, name, emit)
+			if pp.parse(p, msg, ev) {
+				// The registered name, not name: with Reuse that is a view of the line,
+				// and the event type is kept (as a key of Counts).
+				p.finishText(ev, true, pp.name, emit)
 				return
 			}
 			ev.Fields = ev.Fields[:n] // drop what the parser set before it gave up
@@ -236,7 +257,14 @@ func (p *Parser) finishText(ev *event.Event, parsed bool, typ string, emit Emit)
 	ev.Type = typ
 	p.complete(ev)
 	// The line itself is the content of the id; the id builder reads it where it is.
-	p.ids.Finish(ev, p.opts.Source, p.nextPos(), ev.Message)
+	pos := p.nextPos()
+	if p.opts.Reuse && ev.ID == "" {
+		// The id's text goes to the parser's buffer, which the next line's event reuses.
+		p.idText = p.ids.AppendID(p.idText[:0], ev.Type, p.opts.Source, pos, ev.Message)
+		ev.ID = unsafe.String(unsafe.SliceData(p.idText), len(p.idText))
+	} else {
+		p.ids.Finish(ev, p.opts.Source, pos, ev.Message)
+	}
 	emit(ev)
 }
 
