@@ -29,22 +29,22 @@ func parseAccounts(p *Parser, msg string, ev *event.Event) bool {
 	case strings.HasPrefix(msg, "new user: "):
 		kv := commaKV(strings.TrimPrefix(msg, "new user: "))
 		iam("user_created", listUserCreation)
-		targetUser(p, ev, kv["name"])
-		ev.Set("user.target.id", p.str(kv["UID"]))
-		ev.Set("user.target.group.id", p.str(kv["GID"]))
-		ev.Set("accounts.home", p.str(kv["home"]))
-		ev.Set("accounts.shell", p.str(kv["shell"]))
-		if kv["UID"] == "0" {
+		targetUser(p, ev, kv.name)
+		ev.Set("user.target.id", p.str(kv.uid))
+		ev.Set("user.target.group.id", p.str(kv.gid))
+		ev.Set("accounts.home", p.str(kv.home))
+		ev.Set("accounts.shell", p.str(kv.shell))
+		if kv.uid == "0" {
 			ev.Set("accounts.uid0", true)
 		}
-		return kv["name"] != ""
+		return kv.name != ""
 	case strings.HasPrefix(msg, "new group: "), strings.HasPrefix(msg, "group added to "):
 		_, body, _ := strings.Cut(msg, ": ")
 		kv := commaKV(body)
 		iam("group_created", listGroupCreation)
-		ev.Set("group.name", p.str(kv["name"]))
-		ev.Set("group.id", p.str(kv["GID"]))
-		return kv["name"] != ""
+		ev.Set("group.name", p.str(kv.name))
+		ev.Set("group.id", p.str(kv.gid))
+		return kv.name != ""
 	case strings.HasPrefix(msg, "delete user "):
 		iam("user_deleted", listUserDeletion)
 		targetUser(p, ev, quoted(msg))
@@ -104,15 +104,35 @@ func targetUser(p *Parser, ev *event.Event, name string) {
 	p.add(ev, "related.user", name)
 }
 
-// commaKV parses "name=bob, UID=1001, GID=1001".
-func commaKV(s string) map[string]string {
-	out := map[string]string{}
-	for _, f := range strings.Split(s, ",") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(f), "="); ok {
-			out[k] = v
+// accountValues are the values of "name=bob, UID=1001, GID=1001, home=…, shell=…"
+// that the parser reads.
+type accountValues struct{ name, uid, gid, home, shell string }
+
+// commaKV parses "name=bob, UID=1001, GID=1001": comma-separated key=value pairs, the
+// last of a repeated key winning.
+func commaKV(s string) accountValues {
+	var kv accountValues
+	for more := true; more; {
+		var f string
+		f, s, more = strings.Cut(s, ",")
+		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			kv.name = v
+		case "UID":
+			kv.uid = v
+		case "GID":
+			kv.gid = v
+		case "home":
+			kv.home = v
+		case "shell":
+			kv.shell = v
 		}
 	}
-	return out
+	return kv
 }
 
 // quoted returns the first '…'-quoted part of s.

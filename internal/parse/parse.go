@@ -185,7 +185,12 @@ func (p *Parser) newTextEvent(line string) *event.Event {
 			p.textEv = te
 		}
 	}
-	te.ev = event.Event{Message: line, Fields: te.fields[:0]}
+	fields := te.fields[:0]
+	if cap(te.ev.Fields) > len(te.fields) {
+		// With Reuse: a line with more fields (sudo's, cron's) grew the list; keep it.
+		fields = te.ev.Fields[:0]
+	}
+	te.ev = event.Event{Message: line, Fields: fields}
 	return &te.ev
 }
 
