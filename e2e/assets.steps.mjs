@@ -1,6 +1,7 @@
 // Asset criticality on the Hosts page: the enrolled agent's host gets a
-// criticality and groups from its row, and web-1, known only from the ingested
-// logs, gets one by name. ui.test.mjs runs these steps after the incident steps.
+// criticality and groups from its row, web-1, known only from the ingested logs,
+// gets one by name, and another host's is set and then cleared (after a cancelled
+// first try). ui.test.mjs runs these steps after the incident steps.
 import assert from 'node:assert/strict';
 
 export async function assetSteps(ctx) {
@@ -61,5 +62,30 @@ export async function assetSteps(ctx) {
     await page.locator('[data-testid="host-asset"] [data-testid="asset-criticality-shown"][data-value="high"]').waitFor();
     await byId('host-back').click();
     await byId('assets-card').waitFor();
+  });
+
+  await step('a host\'s criticality and groups are cleared from its row, once confirmed', async () => {
+    await byId('asset-add-host').fill('old-db-1');
+    await byId('asset-add-criticality').selectOption('low');
+    await byId('asset-add-groups').fill('legacy');
+    await byId('asset-add-submit').click();
+    const row = page.locator('[data-testid="asset-row"][data-host="old-db-1"][data-criticality="low"]');
+    await row.waitFor();
+    // Cancelled, nothing changes.
+    await row.locator('[data-testid="asset-clear"]').click();
+    await byId('confirm-dialog').waitFor();
+    assert.match(await text(byId('confirm-dialog')), /old-db-1/);
+    await byId('confirm-cancel').click();
+    await byId('confirm-dialog').waitFor({ state: 'detached' });
+    assert.ok((await assets()).items.some((x) => x.host === 'old-db-1'));
+    await row.waitFor();
+    // Confirmed, the host is forgotten.
+    await row.locator('[data-testid="asset-clear"]').click();
+    await byId('confirm-ok').click();
+    await page.locator('[data-testid="asset-row"][data-host="old-db-1"]').waitFor({ state: 'detached' });
+    assert.equal((await assets()).items.find((x) => x.host === 'old-db-1'), undefined);
+    // The other hosts keep theirs, and their clear buttons.
+    await page.locator('[data-testid="asset-row"][data-host="web-1"][data-criticality="medium"]').waitFor();
+    await page.locator('[data-testid="host-row"][data-hostname="e2e-host-1"] [data-testid="asset-clear"]').waitFor();
   });
 }

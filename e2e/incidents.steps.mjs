@@ -2,7 +2,8 @@
 // force followed by a successful login is ingested, and the alert queue, the
 // incident list and board, the incident page (attack path, tasks, comments,
 // lifecycle), the false-positive exception and the dashboard's metrics are
-// checked in the browser. ui.test.mjs runs these steps in its signed-in session.
+// checked in the browser, with the timeline told in both languages from the
+// entries' details. ui.test.mjs runs these steps in its signed-in session.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { until as untilAPI } from './poll.mjs';
@@ -37,10 +38,68 @@ export async function incidentSteps(ctx) {
   let incident = null; // the incident as the API shows it, refreshed by steps
 
   const until = (what, fn) => untilAPI(what, fn, timeoutMs);
-  const zh = JSON.parse(await readFile(new URL('../internal/webui/assets/i18n/zh-CN.json', import.meta.url), 'utf8'));
+  const catalog = (lang) => readFile(new URL(`../internal/webui/assets/i18n/${lang}.json`, import.meta.url), 'utf8').then(JSON.parse);
+  const en = await catalog('en');
+  const zh = await catalog('zh-CN');
   const fill = (text, params) => text.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
   // The timeline's text of the entries of a kind, in order.
   const timelineTexts = (kind) => page.locator(`[data-testid="timeline-entry"][data-kind="${kind}"] [data-testid="timeline-text"]`).allInnerTexts();
+
+  // told is the sentence a timeline entry of the API should read as in a catalog,
+  // made from the entry's detail alone (and the incident's task titles in
+  // Chinese), or null for the kinds it does not cover.
+  function told(cat, e) {
+    const d = JSON.parse(e.detail || '{}');
+    const level = (l) => cat[`alerts.level${l[0].toUpperCase()}${l.slice(1)}`];
+    switch (e.kind) {
+      case 'created':
+        return fill(cat['timeline.openedFromAlert'], { rule: d.rule_title });
+      case 'severity':
+        return fill(cat[d.manual ? 'timeline.severityManual' : 'timeline.severity'], { from: level(d.from), to: level(d.to) });
+      case 'status':
+        return fill(cat['timeline.status'], { from: cat[`status.${d.from}`], to: cat[`status.${d.to}`] });
+      case 'member':
+        if (d.role === 'commander') return fill(cat['timeline.commander'], { user: d.username });
+        return fill(cat['timeline.member'], { user: d.username, role: cat[`team.role${d.role[0].toUpperCase()}${d.role.slice(1)}`] });
+      case 'task': {
+        const task = incident.tasks.find((x) => x.id === d.task);
+        const title = cat === zh && task.title_zh && task.title === d.title ? task.title_zh : d.title;
+        if (d.added) return fill(cat['timeline.taskAdded'], { title });
+        const changes = [];
+        if ('status' in d) changes.push(cat[{ open: 'timeline.taskOpen', done: 'timeline.taskDone', skipped: 'timeline.taskSkipped' }[d.status]]);
+        if ('owner' in d) changes.push(d.owner ? fill(cat['timeline.taskOwner'], { user: d.owner }) : cat['timeline.taskNoOwner']);
+        return fill(cat['timeline.taskChanged'], { title, changes: changes.join(cat['timeline.listSeparator']) });
+      }
+      default:
+        return null;
+    }
+  }
+
+  // checkTimeline compares every entry of the kinds told() covers with the page,
+  // which keeps the server's sentence as the entry's tooltip, and checks that no
+  // entry (all have their facts) is left in the server's English and that there
+  // were entries of each of the kinds named.
+  async function checkTimeline(cat, kindsWanted) {
+    await loadIncident();
+    const shown = new Map(await page.locator('[data-testid="timeline-entry"]').evaluateAll((els) => els.map((el) => {
+      const text = el.querySelector('[data-testid="timeline-text"]');
+      return [el.dataset.id, { translated: el.dataset.translated, text: text.textContent.trim(), title: text.title }];
+    })));
+    assert.equal(shown.size, incident.timeline.length, 'the page shows the incident\'s whole timeline');
+    const kinds = new Set();
+    for (const e of incident.timeline) {
+      const got = shown.get(String(e.id));
+      assert.ok(got, `timeline entry ${e.id} (${e.kind}) is shown`);
+      assert.equal(got.translated, 'true', `entry ${e.id} is told from its detail: ${e.kind} ${e.detail} shown as ${got.text}`);
+      assert.equal(got.title, e.text, `entry ${e.id} keeps the server's sentence as its tooltip`);
+      const want = told(cat, e);
+      if (want !== null) {
+        assert.equal(got.text, want, `entry ${e.id} (${e.kind} ${e.detail})`);
+        kinds.add(e.kind);
+      }
+    }
+    for (const k of kindsWanted) assert.ok(kinds.has(k), `the timeline has ${k} entries to compare`);
+  }
 
   async function loadIncident() {
     const res = await read(`api/v1/incidents/${incidentId}`);
@@ -195,6 +254,113 @@ export async function incidentSteps(ctx) {
     await page.locator('[data-testid="member"][data-username="admin"][data-role="watcher"]').waitFor();
   });
 
+  let addedTask = '';
+  await step('the commander, a member\'s role, a task\'s owner and a new task are set', async () => {
+    const entries = () => page.locator('[data-testid="timeline-entry"]').count();
+    // Each change reloads the page, with one more timeline entry.
+    const changed = async (before) => page.waitForFunction((n) => document.querySelectorAll('[data-testid="timeline-entry"]').length > n, before);
+    let n = await entries();
+    await byId('commander-input').selectOption('admin');
+    await byId('commander-save').click();
+    await changed(n);
+    await waitForText('incident-commander', 'admin');
+
+    n = await entries();
+    await page.locator('[data-testid="member"][data-username="admin"] [data-testid="member-role"]').selectOption('responder');
+    await changed(n);
+    await page.locator('[data-testid="member"][data-username="admin"][data-role="responder"]').waitFor();
+
+    n = await entries();
+    const done = page.locator('[data-testid="task"][data-status="done"]').first();
+    const doneId = await done.getAttribute('data-id');
+    await done.locator('[data-testid="task-owner"]').selectOption('admin');
+    await changed(n);
+    await loadIncident();
+    assert.equal(incident.tasks.find((x) => String(x.id) === doneId).owner, 'admin');
+
+    addedTask = 'Check the jump host\'s authorized_keys';
+    await page.locator('[data-testid="task-add"] summary').click();
+    await byId('task-add-title').fill(addedTask);
+    await byId('task-add-phase').selectOption('investigate');
+    await byId('task-add-submit').click();
+    await page.locator(`[data-testid="task-phase"][data-phase="investigate"] [data-testid="task-title"]:text-is("${addedTask}")`).waitFor();
+  });
+
+  await step('the timeline tells every entry from its detail, the server\'s sentence as its tooltip', async () => {
+    await checkTimeline(en, ['created', 'member', 'task']);
+    const texts = (await timelineTexts('member')).map((s) => s.trim());
+    assert.ok(texts.includes('Incident commander: admin'), `member entries: ${texts}`);
+    assert.ok(texts.includes('admin joined the team as Responder'), `member entries: ${texts}`);
+    assert.ok((await timelineTexts('task')).map((s) => s.trim()).includes(`Task added: ${addedTask}`));
+    assert.ok((await timelineTexts('created')).every((s) => s.startsWith('Opened from the alert ')));
+  });
+
+  await step('entries are told from their facts, not their sentences; older entries without them keep the server\'s text', async () => {
+    const got = await page.evaluate(async () => {
+      const tl = await import('/assets/timeline.js');
+      const { formatTime } = await import('/assets/dom.js');
+      const v = { tasks: [], alerts: [], comments: [] };
+      // The sentences are deliberately not the server's: only the details count.
+      const say = (kind, detail) => tl.entryText({ kind, text: 'a sentence the console does not read', detail: JSON.stringify(detail) }, v);
+      const due = '2026-03-04T05:06:07Z';
+      const told = {
+        manual: say('created', { manual: true, alerts: [3, 4] }),
+        manualEmpty: say('created', { manual: true, alerts: null }),
+        mergedInto: say('status', { to: 'closed', resolution: 'duplicate', merged_into: 7 }),
+        closed: say('status', { from: 'recovered', to: 'closed', resolution: 'benign' }),
+        rose: say('severity', { from: 'medium', to: 'high', manual: false }),
+        set: say('severity', { from: 'high', to: 'low', manual: true }),
+        left: say('member', { username: 'bob', role: '' }),
+        noCommander: say('member', { username: '', role: 'commander' }),
+        analyst: say('member', { username: 'bob', role: 'analyst' }),
+        task: say('task', { task: 9, title: 'Rotate the keys', status: 'skipped', owner: '', due: '0001-01-01T00:00:00Z', old_title: 'Rotate' }),
+        taskDue: say('task', { task: 9, title: 'Rotate the keys', due }),
+        added: say('task', { task: 9, title: 'Rotate the keys', added: true, phase: 'contain', owner: '', due: '0001-01-01T00:00:00Z' }),
+        sla: say('sla_breach', { sla: 'contain', due }),
+        merge: say('merge', { incident: 5 }),
+        split: say('split', { incident: 9, alerts: [1, 2] }),
+        falsePositive: say('alert', { alert: 12, exception: 3 }),
+      };
+      // Entries written before the server recorded their facts.
+      const old = (kind, text, detail) => tl.entryText({ kind, text, detail: detail ? JSON.stringify(detail) : undefined }, v);
+      const older = [
+        old('created', 'Opened by hand'),
+        old('severity', 'Severity low → high'),
+        old('member', 'bob is analyst'),
+        old('member', 'Incident commander: bob'),
+        old('task', 'Task added: Rotate the keys', { task: 9 }),
+        old('sla_breach', 'SLA missed: not acknowledged by 2026-03-04T05:06:07Z', { sla: 'acknowledge' }),
+        old('merge', 'Incident 5 merged in'),
+        old('split', '2 alerts split off into incident 9'),
+        old('status', 'Merged into incident 7'),
+      ];
+      // Drawn, an older entry reads as the server wrote it, without a tooltip.
+      const card = tl.timelineCard({ timeline: [{ id: 1, time: due, actor: 'system', kind: 'merge', text: 'Incident 5 merged in' }] });
+      const entry = card.querySelector('[data-testid="timeline-entry"]');
+      const text = entry.querySelector('[data-testid="timeline-text"]');
+      return { told, older, dueShown: formatTime(due), drawn: { translated: entry.dataset.translated, text: text.textContent, title: text.getAttribute('title') } };
+    });
+    const { told: s, dueShown } = got;
+    assert.equal(s.manual, 'Opened by hand with alerts 3, 4');
+    assert.equal(s.manualEmpty, 'Opened by hand');
+    assert.equal(s.mergedInto, 'Merged into incident 7');
+    assert.equal(s.closed, 'Closed from Recovered as Benign');
+    assert.equal(s.rose, 'Severity rose from Medium to High');
+    assert.equal(s.set, 'Severity set from High to Low');
+    assert.equal(s.left, 'bob left the team');
+    assert.equal(s.noCommander, 'No incident commander');
+    assert.equal(s.analyst, 'bob joined the team as Analyst');
+    assert.equal(s.task, 'Task “Rotate the keys”: skipped, no owner, no due time, renamed from “Rotate”');
+    assert.equal(s.taskDue, `Task “Rotate the keys”: due ${dueShown}`);
+    assert.equal(s.added, 'Task added: Rotate the keys');
+    assert.equal(s.sla, `SLA missed: not contained by ${dueShown}`);
+    assert.equal(s.merge, 'Incident 5 merged into this one');
+    assert.equal(s.split, '2 alerts split off into incident 9');
+    assert.equal(s.falsePositive, 'Alert 12 marked a false positive; exception 3 created');
+    assert.deepEqual(got.older, got.older.map(() => null), 'entries without their facts are not told again');
+    assert.deepEqual(got.drawn, { translated: 'false', text: 'Incident 5 merged in', title: null });
+  });
+
   await step('the comment renderer handles its Markdown subset and nothing more', async () => {
     const got = await page.evaluate(async () => {
       const md = await import('/assets/markdown.js');
@@ -272,6 +438,21 @@ export async function incidentSteps(ctx) {
     const done = incident.tasks.find((x) => x.status === 'done');
     const task = fill(zh['timeline.taskChanged'], { title: done.title_zh || done.title, changes: zh['timeline.taskDone'] });
     assert.ok((await timelineTexts('task')).map((s) => s.trim()).includes(task), `a task entry reads ${task}`);
+    const commander = fill(zh['timeline.commander'], { user: 'admin' });
+    assert.ok((await timelineTexts('member')).map((s) => s.trim()).includes(commander), `a member entry reads ${commander}`);
+    // Every entry, from its detail, with the server's English as its tooltip.
+    await checkTimeline(zh, ['created', 'member', 'task', 'status']);
+    // The facts told in Chinese, whatever the server's sentence says.
+    const said = await page.evaluate(async () => {
+      const tl = await import('/assets/timeline.js');
+      const say = (kind, detail) => tl.entryText({ kind, text: 'not read', detail: JSON.stringify(detail) }, { tasks: [], alerts: [], comments: [] });
+      return [say('split', { incident: 9, alerts: [1, 2] }), say('member', { username: 'bob', role: '' }), say('severity', { from: 'medium', to: 'critical', manual: true })];
+    });
+    assert.deepEqual(said, [
+      fill(zh['timeline.split'], { count: 2, id: 9 }),
+      fill(zh['timeline.memberLeft'], { user: 'bob' }),
+      fill(zh['timeline.severityManual'], { from: zh['alerts.levelMedium'], to: zh['alerts.levelCritical'] }),
+    ]);
     await byId('lang-select').selectOption('en');
     await page.locator('[data-testid="attack-path-card"] .card-title:text-is("Attack path")').waitFor();
   });

@@ -1,8 +1,8 @@
 // The matrix's alert activity: after the ingested SSH brute force, the activity
 // view lights its technique with the alert count, the period and the color are
 // the page's query, the activity layer downloads, and the technique's page lists
-// the recent alert with a link to it. ui.test.mjs runs these steps after the
-// incident steps.
+// the recent alert of the period with a link to it (and none for a period before
+// the attack). ui.test.mjs runs these steps after the incident steps.
 import assert from 'node:assert/strict';
 
 const BRUTE_FORCE_RULE = 'ebaeacae-f0d0-4ea2-9bf0-123c75cc5d6f';
@@ -75,14 +75,44 @@ export async function matrixSteps(ctx) {
     assert.equal(await byId('technique-activity-alerts').innerText(), String(activity.alerts));
     const row = page.locator(`[data-testid="technique-alert"][data-rule="${BRUTE_FORCE_RULE}"]`);
     await row.waitFor();
-    const alerts = await read(`api/v1/alerts?technique=${TECHNIQUE}&limit=20`);
-    assert.equal(await byId('technique-alert').count(), alerts.data.items.length);
+    // The alerts are those last seen in the page's 24 hours, as the API has them.
+    const box = byId('technique-alerts-box');
+    const from = await box.getAttribute('data-from');
+    const to = await box.getAttribute('data-to');
+    assert.equal(new Date(to) - new Date(from), 24 * 3600_000, 'the alerts cover the 24 hours shown');
+    const alerts = await read(`api/v1/alerts?technique=${TECHNIQUE}&limit=20&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    assert.equal(alerts.status, 200, JSON.stringify(alerts.data));
+    assert.ok(alerts.data.items.some((a) => a.rule_id === BRUTE_FORCE_RULE));
+    assert.deepEqual(await byId('technique-alert').evaluateAll((rows) => rows.map((r) => Number(r.dataset.id))),
+      alerts.data.items.map((a) => a.id));
     const id = await row.getAttribute('data-id');
     await row.locator('[data-testid="technique-alert-link"]').click();
     await byId('alert-rule-title').waitFor();
     assert.ok(page.url().endsWith(`#/alerts/${id}`));
     await page.goBack();
     await page.locator(`[data-testid="matrix-detail"][data-technique="${TECHNIQUE}"]`).waitFor();
+  });
+
+  await step('the technique page\'s alerts follow the period: none before the attack, back again after', async () => {
+    await byId('matrix-period').selectOption('custom');
+    await byId('matrix-period-custom').waitFor();
+    await byId('matrix-period-from').fill('2020-01-01T00:00');
+    await byId('matrix-period-to').fill('2020-01-02T00:00');
+    await byId('matrix-period-apply').click();
+    await page.locator(`[data-testid="matrix-grid"][data-period="custom"]`).waitFor();
+    await page.locator(`[data-testid="matrix-detail"][data-technique="${TECHNIQUE}"] [data-testid="technique-alerts-empty"]`).waitFor();
+    assert.ok(page.url().includes(`#/matrix/${TECHNIQUE}?`) && page.url().includes('period=custom'), page.url());
+    assert.equal(await byId('technique-alert').count(), 0);
+    const want = await page.evaluate(() => [new Date('2020-01-01T00:00').toISOString(), new Date('2020-01-02T00:00').toISOString()]);
+    const box = byId('technique-alerts-box');
+    assert.deepEqual([await box.getAttribute('data-from'), await box.getAttribute('data-to')], want);
+    // The alert queue still has the alert: only the period hides it.
+    const inPeriod = await read(`api/v1/alerts?technique=${TECHNIQUE}&from=${encodeURIComponent(want[0])}&to=${encodeURIComponent(want[1])}`);
+    assert.equal(inPeriod.data.items.length, 0);
+    await byId('technique-alerts-all').waitFor();
+    await page.goBack();
+    await page.locator(`[data-testid="matrix-grid"][data-period="24h"]`).waitFor();
+    await page.locator(`[data-testid="technique-alert"][data-rule="${BRUTE_FORCE_RULE}"]`).waitFor();
   });
 
   await step('the technique page renders in Simplified Chinese', async () => {

@@ -54,6 +54,7 @@ export async function permissionSteps(ctx) {
     await viewer.locator('[data-testid="host-row"][data-hostname="e2e-host-1"] [data-testid="asset-criticality-shown"][data-value="high"]').waitFor();
     await viewer.locator('[data-testid="asset-row"][data-host="web-1"]').waitFor();
     assert.equal(await by('asset-edit').count(), 0);
+    assert.equal(await by('asset-clear').count(), 0);
     assert.equal(await by('asset-add-form').count(), 0);
   });
 

@@ -1,13 +1,13 @@
-// Asset criticality on the Hosts page (GET and PUT /api/v1/assets): each host's
-// criticality (it raises the severity of the host's incidents) and groups (for
-// notification routes), set by callers with assets:write. Hosts known only from
-// logs, with no agent, get theirs by name.
+// Asset criticality on the Hosts page (GET, PUT and DELETE /api/v1/assets): each
+// host's criticality (it raises the severity of the host's incidents) and groups
+// (for notification routes), set or cleared by callers with assets:write. Hosts
+// known only from logs, with no agent, get theirs by name.
 //
 // The host list and a host's page redraw on a timer, so an open editor is kept
 // by host name and put back on every redraw with what was typed in it.
 import { api, errorText } from './api.js';
 import { t } from './i18n.js';
-import { h, card, messageBox, field, timeAgo } from './dom.js';
+import { h, card, messageBox, field, timeAgo, confirmDialog } from './dom.js';
 import { can } from './session.js';
 import { levelBadge, levelName, optionList } from './labels.js';
 
@@ -42,8 +42,10 @@ export function assetSummary(asset) {
 
 // createAssetEditors returns the editing state of a page: edit(host, asset) opens
 // (or reopens) the editor of a host, editor(host) is the open one or null, and
-// button(host, asset) is the control that opens it. onSaved runs after a change.
-export function createAssetEditors(onSaved, onToggle) {
+// button(host, asset) is the control that opens it and, for a host with an asset,
+// the one that clears it. onSaved runs after a change, onError with a refused
+// clear.
+export function createAssetEditors(onSaved, onToggle, onError) {
   const open = new Map();
   const writable = can('assets:write');
 
@@ -89,16 +91,35 @@ export function createAssetEditors(onSaved, onToggle) {
     crit.focus();
   }
 
+  // clear forgets the host's criticality and groups, once confirmed.
+  async function clear(host, btn) {
+    if (!(await confirmDialog(t('assets.confirmClear', { host }), t('assets.clear')))) return;
+    btn.disabled = true;
+    try {
+      await api.del(`/api/v1/assets/${encodeURIComponent(host)}`);
+      open.delete(host);
+      await onSaved(host);
+    } catch (e) {
+      btn.disabled = false;
+      onError(e);
+    }
+  }
+
   return {
     writable,
     isEditing: () => open.size > 0,
     editor: (host) => open.get(host) || null,
     button(host, asset) {
       if (!writable) return null;
-      return h('button', {
+      const editBtn = h('button', {
         type: 'button', class: 'btn btn-small btn-link', testid: 'asset-edit',
         on: { click: (ev) => { ev.stopPropagation(); edit(host, asset); } },
       }, asset ? t('assets.edit') : t('assets.set'));
+      if (!asset) return editBtn;
+      return [editBtn, ' ', h('button', {
+        type: 'button', class: 'btn btn-small btn-link', testid: 'asset-clear',
+        on: { click: (ev) => { ev.stopPropagation(); clear(host, ev.currentTarget); } },
+      }, t('assets.clear'))];
     },
   };
 }

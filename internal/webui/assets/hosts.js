@@ -266,7 +266,7 @@ function renderList(el) {
   let cursor = '';
   let loaded = false;
   let assets = null;
-  const editors = createAssetEditors(() => refresh(), () => draw());
+  const editors = createAssetEditors(() => refresh(), () => draw(), (e) => msg.error(errorText(e)));
   const addForm = editors.writable ? assetAddForm(() => refresh()) : null;
 
   const moreBtn = h('button', { type: 'button', class: 'btn', testid: 'hosts-more', on: { click: () => more() } }, t('common.loadMore'));
@@ -380,7 +380,7 @@ function renderDetail(el, id) {
   let gone = false;
   let assets = null;
   let last = null;
-  const editors = createAssetEditors(() => load(), () => { if (last) draw(last); });
+  const editors = createAssetEditors(() => load(), () => { if (last) draw(last); }, (e) => msg.error(errorText(e)));
 
   function draw(a) {
     last = a;

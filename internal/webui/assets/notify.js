@@ -1,7 +1,7 @@
 // Settings → Notifications: the channels and routes of the server's configuration
 // file (GET /api/v1/notify; secrets and robot tokens are hidden by the server), a
 // test message per channel for callers who may change settings, and the delivery
-// log, where failed deliveries stand out with their errors.
+// log (test messages included), where failed deliveries stand out with their errors.
 import { api, errorText } from './api.js';
 import { t } from './i18n.js';
 import { h, mount, card, badge, messageBox, formatNumber, timeAgo } from './dom.js';
@@ -49,19 +49,37 @@ function kindName(kind) {
   }
 }
 
+// The channel types whose messages are signed with the channel's secret.
+const SIGNING_TYPES = ['webhook', 'dingtalk', 'feishu'];
+
+// secretNode says what the channel's hidden secret does (has_secret): an email
+// channel with a password signs in to its server, the others sign their messages.
+// A channel that could sign but has no secret says so.
+function secretNode(c) {
+  const attrs = (value) => ({ class: 'channel-secret', testid: 'channel-secret', dataset: { hasSecret: String(!!c.has_secret) }, title: value });
+  if (c.has_secret) {
+    if (c.type === 'email') return h('div', attrs(t('notify.signsInHint')), badge(t('notify.signsIn'), 'ok'));
+    return h('div', attrs(t('notify.signedHint')), badge(t('notify.signed'), 'ok'));
+  }
+  if (SIGNING_TYPES.includes(c.type)) return h('div', attrs(t('notify.unsignedHint')), badge(t('notify.unsigned'), 'warn'));
+  return null;
+}
+
 // target says where a channel delivers: its (redacted) address, or for email the
-// server and the recipients.
+// server and the recipients, and whether it signs.
 function target(c) {
   if (c.type === 'email') {
     const port = c.port || (c.tls === 'tls' ? 465 : c.tls === 'none' ? 25 : 587);
     return h('div', { class: 'channel-target' },
       h('div', { class: 'mono' }, `${c.host || '—'}:${port}`, ' ', badge(c.tls || 'starttls')),
       c.from ? h('div', { class: 'small' }, t('notify.from'), ' ', h('span', { class: 'mono' }, c.from)) : null,
-      h('div', { class: 'small' }, t('notify.to'), ' ', h('span', { class: 'chips' }, (c.to || []).map((x) => h('code', null, x)))));
+      h('div', { class: 'small' }, t('notify.to'), ' ', h('span', { class: 'chips' }, (c.to || []).map((x) => h('code', null, x)))),
+      secretNode(c));
   }
   return h('div', { class: 'channel-target' },
     h('div', { class: 'mono', testid: 'channel-url' }, c.url || '—'),
-    c.msg_type ? h('div', { class: 'small muted' }, t('notify.msgType', { type: c.msg_type })) : null);
+    c.msg_type ? h('div', { class: 'small muted' }, t('notify.msgType', { type: c.msg_type })) : null,
+    secretNode(c));
 }
 
 function listOrDash(list) {

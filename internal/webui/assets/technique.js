@@ -1,7 +1,8 @@
 // A technique's page, below the matrix (#/matrix/{technique}): description,
 // ATT&CK ids, data sources, mitigations, the response checklist by phase, the
 // rules that cover it, its activity in the matrix's period and its most recent
-// alerts. Names and descriptions come from the catalog in both languages.
+// alerts in that period. Names and descriptions come from the catalog in both
+// languages.
 import { api, errorText, withQuery } from './api.js';
 import { t, currentLanguage } from './i18n.js';
 import { h, mount, card, badge, messageBox, timeAgo, formatNumber, formatTime } from './dom.js';
@@ -110,21 +111,30 @@ function alertRow(a) {
     h('td', null, a.incident_id ? h('a', { href: `#/incidents/${a.incident_id}`, class: 'mono' }, `#${a.incident_id}`) : h('span', { class: 'muted' }, '—')));
 }
 
-async function loadAlerts(box, te) {
+// loadAlerts lists the technique's most recent alerts last seen in the matrix's
+// period ([from, to), as GET /api/v1/alerts bounds it). The box keeps the bounds
+// it asked for in its data-from and data-to.
+async function loadAlerts(box, te, period) {
   const msg = messageBox('technique-alerts-error');
+  const from = period.from.toISOString();
+  const to = period.to.toISOString();
+  Object.assign(box.dataset, { from, to });
+  const all = h('p', { class: 'small' }, h('a', { href: `#/alerts?technique=${encodeURIComponent(te.id)}`, testid: 'technique-alerts-all' }, t('matrix.alertsAll')));
   try {
-    const data = await api.get(withQuery('/api/v1/alerts', { technique: te.id, limit: RECENT_ALERTS }));
+    const data = await api.get(withQuery('/api/v1/alerts', { technique: te.id, from, to, limit: RECENT_ALERTS }));
     const items = (data && data.items) || [];
     if (!items.length) {
-      mount(box, h('p', { class: 'empty', testid: 'technique-alerts-empty' }, t('matrix.alertsNone')));
+      mount(box, h('p', { class: 'empty', testid: 'technique-alerts-empty' }, t('matrix.alertsNone')), all);
       return;
     }
+    const range = t('matrix.periodRange', { from: formatTime(period.from), to: formatTime(period.to) });
     mount(box,
+      h('p', { class: 'muted' }, t('matrix.alertsIntro', { n: RECENT_ALERTS, range })),
       h('div', { class: 'table-wrap' }, h('table', { class: 'table table-top', testid: 'technique-alerts-table' },
         h('thead', null, h('tr', null, [t('alert.lastSeen'), t('alerts.level'), t('alerts.rule'), t('alerts.host'),
           t('alerts.count'), t('alerts.status'), t('alerts.incident')].map((x) => h('th', null, x)))),
         h('tbody', null, items.map(alertRow)))),
-      h('p', { class: 'small' }, h('a', { href: `#/alerts?technique=${encodeURIComponent(te.id)}`, testid: 'technique-alerts-all' }, t('matrix.alertsAll'))));
+      all);
   } catch (e) {
     msg.error(errorText(e));
     mount(box, msg.el);
@@ -207,14 +217,14 @@ export function renderTechnique(el, te, ctx) {
   let alertsBox = null;
   if (can('alerts:read')) {
     if (ctx.withActivity) parts.push(activitySection(ctx.activity, ctx.period));
-    alertsBox = h('div', null, h('p', { class: 'muted' }, t('common.loading')));
+    alertsBox = h('div', { testid: 'technique-alerts-box' }, h('p', { class: 'muted' }, t('common.loading')));
     parts.push(section(t('matrix.alerts'), 'technique-alerts', alertsBox));
   }
 
   mount(el, card(`${te.id} · ${pick(te.name)}`, 'technique-detail', ...parts));
   el.dataset.technique = te.id;
   if (alertsBox) {
-    loadAlerts(alertsBox, te);
+    loadAlerts(alertsBox, te, ctx.period);
     loadUploaded(uploadedBox, te);
   }
 }
