@@ -35,6 +35,8 @@ type Rule struct {
 	// File is the rule's file, as the rules were loaded.
 	File  string     `json:"file"`
 	Tests TestStatus `json:"tests"`
+	// Origin is "custom" for a rule uploaded to the server; empty for the project's own.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Technique is a technique of the catalog with its coverage. The catalog's fields
@@ -211,4 +213,41 @@ func LoadFS(fsys fs.FS) ([]*sigma.Rule, error) {
 		return out, fmt.Errorf("loading rules: %w", errors.Join(errs...))
 	}
 	return out, nil
+}
+
+// WithUploaded returns a copy of the report that also counts rules uploaded to the
+// server (their tests unknown: uploads come without test events). A technique's Tests
+// still sums up the project's own rules only, so an upload never turns a tested
+// technique to unknown. The receiver is not changed.
+func (r *Report) WithUploaded(cat *matrix.Catalog, uploaded []Rule, tags map[string][]string) *Report {
+	out := &Report{BestPractices: r.BestPractices, Summary: r.Summary}
+	extra := map[string][]Rule{}
+	for _, u := range uploaded {
+		u.Tests, u.Origin = TestUnknown, "custom"
+		techs := cat.TechniquesForTags(tags[u.ID])
+		out.Summary.Rules++
+		if len(techs) == 0 {
+			out.Summary.Unmapped++
+			continue
+		}
+		for _, te := range techs {
+			extra[te.ID] = append(extra[te.ID], u)
+		}
+	}
+	for _, ta := range r.Tactics {
+		col := &Tactic{Tactic: ta.Tactic, Techniques: make([]*Technique, 0, len(ta.Techniques))}
+		for _, te := range ta.Techniques {
+			cp := *te
+			if add := extra[te.ID]; len(add) > 0 {
+				if te.RuleCount == 0 {
+					out.Summary.Covered++
+				}
+				cp.Rules = append(slices.Clone(te.Rules), add...)
+				cp.RuleCount = len(cp.Rules)
+			}
+			col.Techniques = append(col.Techniques, &cp)
+		}
+		out.Tactics = append(out.Tactics, col)
+	}
+	return out
 }

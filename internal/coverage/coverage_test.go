@@ -270,3 +270,20 @@ func TestActivityLayer(t *testing.T) {
 		t.Errorf("a quiet period scores %d techniques", len(l.Techniques))
 	}
 }
+
+func TestWithUploaded(t *testing.T) {
+	cat := load(t)
+	rep := coverage.Compute(cat, nil, nil)
+	up := []coverage.Rule{{ID: "u1", Title: "Netcat Listener", File: "nc.yml"}, {ID: "u2", Title: "Untagged", File: "x.yml"}}
+	got := rep.WithUploaded(cat, up, map[string][]string{"u1": {"cs.ex-01", "attack.t1059"}})
+	te := got.Technique("CS-EX-01")
+	if te == nil || te.RuleCount != 1 || te.Rules[0].Origin != "custom" || te.Rules[0].Tests != coverage.TestUnknown {
+		t.Fatalf("CS-EX-01 with the upload = %+v", te)
+	}
+	if got.Summary.Rules != rep.Summary.Rules+2 || got.Summary.Unmapped != rep.Summary.Unmapped+1 || got.Summary.Covered != rep.Summary.Covered+1 {
+		t.Errorf("summary %+v, before %+v", got.Summary, rep.Summary)
+	}
+	if rep.Technique("CS-EX-01").RuleCount != 0 {
+		t.Error("WithUploaded changed the report it was called on")
+	}
+}

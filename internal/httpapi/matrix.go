@@ -10,6 +10,7 @@ import (
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/coverage"
 	"github.com/vigilsec/vigil/internal/incident"
+	"github.com/vigilsec/vigil/internal/matrix"
 )
 
 // registerMatrixRoutes adds the attack matrix: the catalog with the coverage of the
@@ -94,8 +95,36 @@ func (a *API) getActivityNavigator(w http.ResponseWriter, r *http.Request, _ *pr
 // it runs.
 var matrixReport = sync.OnceValues(coverage.Builtin)
 
-func (a *API) getMatrix(w http.ResponseWriter, r *http.Request, _ *principal) error {
+// coverage is the built-in rules' coverage with the rules uploaded to this server.
+func (a *API) coverage() (*coverage.Report, error) {
 	rep, err := matrixReport()
+	if err != nil {
+		return nil, err
+	}
+	if a.cfg.Rules == nil {
+		return rep, nil
+	}
+	var uploaded []coverage.Rule
+	tags := map[string][]string{}
+	for _, r := range a.cfg.Rules.Set().UploadedRules() {
+		uploaded = append(uploaded, coverage.Rule{ID: r.ID, Title: r.Title, Level: r.Level, File: r.File})
+		tags[r.ID] = r.Tags
+	}
+	if len(uploaded) == 0 {
+		return rep, nil
+	}
+	cat, err := matrixCatalog()
+	if err != nil {
+		return nil, err
+	}
+	return rep.WithUploaded(cat, uploaded, tags), nil
+}
+
+// matrixCatalog is the catalog compiled into the binary, loaded once.
+var matrixCatalog = sync.OnceValues(matrix.Load)
+
+func (a *API) getMatrix(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	rep, err := a.coverage()
 	if err != nil {
 		return err
 	}
@@ -104,7 +133,7 @@ func (a *API) getMatrix(w http.ResponseWriter, r *http.Request, _ *principal) er
 }
 
 func (a *API) getNavigator(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	rep, err := matrixReport()
+	rep, err := a.coverage()
 	if err != nil {
 		return err
 	}

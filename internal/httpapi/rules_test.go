@@ -55,6 +55,27 @@ func TestRulesAPI(t *testing.T) {
 	if origins["7a1e3b9c-2d4f-4c6a-8b1e-0f9d8c7b6a50"] != "custom" || len(rl.Items) < 100 {
 		t.Errorf("rules = %d items, uploaded origin %q", len(rl.Items), origins["7a1e3b9c-2d4f-4c6a-8b1e-0f9d8c7b6a50"])
 	}
+	// The matrix counts the uploaded rule under its technique.
+	var mx struct {
+		Tactics []struct {
+			Techniques []struct {
+				ID    string
+				Rules []struct{ ID, Origin string }
+			}
+		}
+	}
+	e.bearer(viewer, "GET", "/api/v1/matrix", nil).json(t, &mx)
+	counted := false
+	for _, ta := range mx.Tactics {
+		for _, te := range ta.Techniques {
+			for _, r := range te.Rules {
+				counted = counted || (te.ID == "CS-EX-01" && r.ID == "7a1e3b9c-2d4f-4c6a-8b1e-0f9d8c7b6a50" && r.Origin == "custom")
+			}
+		}
+	}
+	if !counted {
+		t.Error("the matrix does not count the uploaded rule under CS-EX-01")
+	}
 	if r := e.bearer(analyst, "PATCH", "/api/v1/rules/7a1e3b9c-2d4f-4c6a-8b1e-0f9d8c7b6a50", map[string]any{"enabled": false}); r.Status != http.StatusNoContent {
 		t.Errorf("disable = %d %s", r.Status, r.Body)
 	}

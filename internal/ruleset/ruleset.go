@@ -130,6 +130,23 @@ func (s *Set) SetCustom(files []sigma.Source) (loaded int, rejected []error) {
 	return loaded, nil
 }
 
+// UploadedRules describes the uploaded rules that raise alerts of their own.
+func (s *Set) UploadedRules() []detect.RuleRef {
+	s.mu.RLock()
+	custom := s.custom
+	s.mu.RUnlock()
+	if custom == nil {
+		return nil
+	}
+	var out []detect.RuleRef
+	for _, ri := range custom.Rules() {
+		if ri.Generates {
+			out = append(out, ri.RuleRef)
+		}
+	}
+	return out
+}
+
 // CustomFiles returns the uploaded rule files in use.
 func (s *Set) CustomFiles() []sigma.Source {
 	s.mu.RLock()
