@@ -56,7 +56,8 @@ function ruleLink(id, title) {
 }
 
 function rulesSection(te, uploadedBox) {
-  const list = te.rules || [];
+  // Uploaded rules are listed below with their enabled state (loadUploaded).
+  const list = (te.rules || []).filter((r) => r.origin !== 'custom');
   return section(t('matrix.rules'), 'technique-rules',
     list.length
       ? h('ul', null, list.map((r) => h('li', { testid: 'technique-rule', dataset: { rule: r.id || '' } },
@@ -65,8 +66,8 @@ function rulesSection(te, uploadedBox) {
     uploadedBox);
 }
 
-// loadUploaded lists the uploaded rules tagged with the technique: the matrix's
-// coverage counts the built-in rules only.
+// loadUploaded lists the uploaded rules tagged with the technique, with whether they
+// are enabled (the matrix's coverage counts them but does not say).
 async function loadUploaded(box, te) {
   try {
     const data = await api.get('/api/v1/rules', { quiet: true });
