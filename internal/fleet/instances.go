@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -56,14 +57,21 @@ const EnrichRefresh = time.Minute
 // the previous set.
 type Enricher struct {
 	fleet *Service
+	log   *slog.Logger
 	mu    sync.Mutex
 	cur   *enrich.Enricher
 	at    time.Time
 	seen  int64 // the fleet's change count the set was read at
 }
 
-// NewEnricher returns an enricher reading the fleet's instances.
-func (s *Service) NewEnricher() *Enricher { return &Enricher{fleet: s} }
+// NewEnricher returns an enricher reading the fleet's instances; failures to read them
+// go to log (nil discards them).
+func (s *Service) NewEnricher(log *slog.Logger) *Enricher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Enricher{fleet: s, log: log}
+}
 
 // Event enriches one event (see enrich.Enricher.Event).
 func (e *Enricher) Event(ev *event.Event) { e.current().Event(ev) }
@@ -75,10 +83,15 @@ func (e *Enricher) current() *enrich.Enricher {
 	changes := e.fleet.changes.Load()
 	if e.cur == nil || now.Sub(e.at) >= EnrichRefresh || changes != e.seen {
 		e.at, e.seen = now, changes
-		if ins, err := e.fleet.Instances(context.Background()); err == nil {
+		ins, err := e.fleet.Instances(context.Background())
+		switch {
+		case err == nil:
 			e.cur = enrich.New(ins)
-		} else if e.cur == nil {
+		case e.cur == nil:
 			e.cur = enrich.New(nil)
+			fallthrough
+		default:
+			e.log.Warn("enrichment: cannot read the agents' instances; keeping the previous set", "err", err)
 		}
 	}
 	return e.cur

@@ -46,7 +46,7 @@ func TestEnricherFromInventory(t *testing.T) {
 	if ins[1].Provider != "tencent_cloud" && ins[0].Provider != "tencent_cloud" {
 		t.Errorf("provider names not normalized: %+v", ins)
 	}
-	en := svc.NewEnricher()
+	en := svc.NewEnricher(nil)
 	ev0 := &event.Event{}
 	ev0.Set("cloud.provider", "aws")
 	ev0.Set("user.name", "i-0a1b2c3d4e5f67890")

@@ -94,20 +94,9 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request, p *principa
 }
 
 func (a *API) getIncident(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	svc, err := a.incidents()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	v, err := svc.Get(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return a.onIncident(w, r, func(svc *incident.Service, id int64) (any, error) {
+		return svc.Get(r.Context(), id)
+	})
 }
 
 type patchIncident struct {

@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	}
 	keep := func(ctx context.Context, raised []ingest.Raised) error { return incidents.Keep(ctx, raised) }
 	fl := fleet.New(st, time.Now)
-	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Alerts: keep, Log: log, Enrich: fl.NewEnricher().Event})
+	ingester := ingest.New(events, reg, ingest.Options{Detector: engine, Alerts: keep, Log: log, Enrich: fl.NewEnricher(log).Event})
 	// Time alone closes correlation windows, misses SLAs and moves the exceptions'
 	// counts to the store.
 	stopClock := runClock(ctx, log, engine, cfg.Detection.EffectiveLateness(), incidents, keep, saveState)
