@@ -134,7 +134,7 @@ type readResult struct {
 
 func readWith(read func(*bufio.Reader, *Parser, Emit) error, data []byte, reuse bool) readResult {
 	var res readResult
-	p, _ := New(Options{Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }, Source: "fuzz", Reuse: reuse,
+	p, _ := New(Options{Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }, Source: "fuzz", Reuse: reuse, Encode: reuse,
 		Reject: func(r Rejection) {
 			reason := r.Reason
 			if strings.HasPrefix(reason, "invalid JSON") {

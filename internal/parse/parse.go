@@ -38,6 +38,11 @@ type Options struct {
 	// saves allocating every event, field list and decoded record. Without it (the
 	// default), events are the receiver's to keep.
 	Reuse bool
+	// Encode, with Reuse, has the decoder also write each record's JSON encoding, which
+	// writing the event (Event.AppendJSON) then copies instead of encoding the record
+	// from its maps anew. For callers that write every event (vigil parse); one that
+	// only evaluates them (vigil hunt) leaves it off and saves the writing.
+	Encode bool
 }
 
 // Emit receives each finished event. The event is the receiver's to keep.
@@ -110,7 +115,7 @@ func New(opts Options) (*Parser, error) {
 	}
 	p := &Parser{opts: opts, header: newHeaderParser(opts), audit: newAuditAssembler(), Counts: map[string]int{}, pos: -1}
 	if opts.Reuse {
-		p.arena = &jsonArena{reuse: true, encode: true}
+		p.arena = &jsonArena{reuse: true, encode: opts.Encode}
 	}
 	for _, name := range lineParserOrder {
 		p.lineFns = append(p.lineFns, lineParsers[name])

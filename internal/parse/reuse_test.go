@@ -9,12 +9,17 @@ import (
 	"github.com/vigilsec/vigil/internal/event"
 )
 
+// reuseModes are the ways of parsing compared with the default: Reuse as vigil parse
+// uses it (records encoded as they are decoded) and as vigil hunt does (not encoded).
+var reuseModes = []Options{{Reuse: true, Encode: true}, {Reuse: true}}
+
 // encodeAll parses a stream and returns each event as AppendJSON writes it when it is
 // emitted, and the counts. Without reuse it also encodes the kept events again after the
 // whole stream, which must give the same text: an event is its receiver's to keep.
-func encodeAll(t testing.TB, data []byte, reuse, lines bool) ([]string, map[string]int) {
+func encodeAll(t testing.TB, data []byte, mode Options, lines bool) ([]string, map[string]int) {
 	t.Helper()
-	p, err := New(Options{Now: func() time.Time { return cloudNow }, Source: "reuse", Reuse: reuse})
+	reuse := mode.Reuse
+	p, err := New(Options{Now: func() time.Time { return cloudNow }, Source: "reuse", Reuse: reuse, Encode: mode.Encode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,22 +65,24 @@ func TestReuseWritesTheSameEvents(t *testing.T) {
 	for _, in := range append(inputs, docs...) {
 		data := readFile(t, in)
 		for _, lines := range []bool{false, true} {
-			want, wantCounts := encodeAll(t, data, false, lines)
-			got, gotCounts := encodeAll(t, data, true, lines)
-			if len(got) != len(want) {
-				t.Fatalf("%s (lines %v): %d events with Reuse, %d without", in, lines, len(got), len(want))
-			}
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("%s (lines %v) event %d:\nreuse %s\n want %s", in, lines, i, got[i], want[i])
+			want, wantCounts := encodeAll(t, data, Options{}, lines)
+			for _, mode := range reuseModes {
+				got, gotCounts := encodeAll(t, data, mode, lines)
+				if len(got) != len(want) {
+					t.Fatalf("%s (lines %v, encode %v): %d events with Reuse, %d without", in, lines, mode.Encode, len(got), len(want))
 				}
-			}
-			if len(gotCounts) != len(wantCounts) {
-				t.Fatalf("%s: counts %v, want %v", in, gotCounts, wantCounts)
-			}
-			for k, v := range wantCounts {
-				if gotCounts[k] != v {
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%s (lines %v, encode %v) event %d:\nreuse %s\n want %s", in, lines, mode.Encode, i, got[i], want[i])
+					}
+				}
+				if len(gotCounts) != len(wantCounts) {
 					t.Fatalf("%s: counts %v, want %v", in, gotCounts, wantCounts)
+				}
+				for k, v := range wantCounts {
+					if gotCounts[k] != v {
+						t.Fatalf("%s: counts %v, want %v", in, gotCounts, wantCounts)
+					}
 				}
 			}
 		}
@@ -95,14 +102,16 @@ func FuzzReuse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lines := range []bool{false, true} {
-			want, _ := encodeAll(t, data, false, lines)
-			got, _ := encodeAll(t, data, true, lines)
-			if len(got) != len(want) {
-				t.Fatalf("lines %v: %d events with Reuse, %d without", lines, len(got), len(want))
-			}
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("lines %v, event %d:\nreuse %s\n want %s", lines, i, got[i], want[i])
+			want, _ := encodeAll(t, data, Options{}, lines)
+			for _, mode := range reuseModes {
+				got, _ := encodeAll(t, data, mode, lines)
+				if len(got) != len(want) {
+					t.Fatalf("lines %v, encode %v: %d events with Reuse, %d without", lines, mode.Encode, len(got), len(want))
+				}
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("lines %v, encode %v, event %d:\nreuse %s\n want %s", lines, mode.Encode, i, got[i], want[i])
+					}
 				}
 			}
 		}
