@@ -24,6 +24,47 @@ type pathSpec struct {
 	text   string // the path, or the constant
 	prefix string // pathWild: the key up to and including the dot before *
 	suffix string // pathWild: the key from the dot after *
+	// keys (pathPlain) is the signature of the keys that a normalized field would
+	// need for Get to find the path among the fields: the path itself, and each
+	// prefix of it that ends before a dot.
+	keys keySig
+}
+
+// keySig is a Bloom filter of field keys: one bit of 256 per key, from the key's length
+// and three of its bytes. Events of one parser share their keys; what the signature
+// saves is searching them for each path of a rule that reads the original record.
+type keySig [4]uint64
+
+func (s *keySig) add(k string) {
+	h := keyBit(k)
+	s[h>>6] |= 1 << (h & 63)
+}
+
+func (s *keySig) meets(o *keySig) bool {
+	return s[0]&o[0]|s[1]&o[1]|s[2]&o[2]|s[3]&o[3] != 0
+}
+
+// keyBit picks a key's bit: a multiplicative hash of its length and its first,
+// middle and last bytes, cheap enough to take for every field of every event.
+func keyBit(k string) uint32 {
+	n := len(k)
+	if n == 0 {
+		return 0
+	}
+	x := uint32(n) | uint32(k[0])<<8 | uint32(k[n/2])<<16 | uint32(k[n-1])<<24
+	return (x * 0x9E3779B1) >> 24
+}
+
+// pathKeys is the signature of the keys that would put a path among the fields.
+func pathKeys(p string) keySig {
+	var s keySig
+	s.add(p)
+	for i := 1; i < len(p); i++ {
+		if p[i] == '.' {
+			s.add(p[:i])
+		}
+	}
+	return s
 }
 
 func parsePath(p string) (pathSpec, error) {
@@ -35,7 +76,7 @@ func parsePath(p string) (pathSpec, error) {
 	case p == "event.module":
 		return pathSpec{kind: pathModule, text: p}, nil
 	case !strings.Contains(p, "*"):
-		return pathSpec{kind: pathPlain, text: p}, nil
+		return pathSpec{kind: pathPlain, text: p, keys: pathKeys(p)}, nil
 	}
 	segs := strings.Split(p, ".")
 	star := -1
@@ -104,6 +145,10 @@ type evalCtx struct {
 	kwGen uint32
 	kw    []scalar // every string value of the event, for keywords
 
+	// keys is the signature of the event's field keys, taken for generation keysGen.
+	keysGen uint32
+	keys    keySig
+
 	// rec, when set, receives the fields that matched (see explain).
 	rec *[]MatchedField
 }
@@ -121,6 +166,7 @@ func (c *evalCtx) reset(ev *event.Event) {
 			c.slots[i].gen = 0
 		}
 		c.kwGen = 0
+		c.keysGen = 0
 		c.gen = 1
 	}
 	c.ar.reset()
@@ -171,11 +217,31 @@ func (c *evalCtx) read(sl *slot, p pathSpec) {
 			c.add(sl, ev.Fields[i].Value, 0)
 		}
 	default:
-		if v, ok := ev.Get(p.text); ok {
+		var v any
+		var ok bool
+		if c.fieldKeys().meets(&p.keys) {
+			v, ok = ev.Get(p.text)
+		} else {
+			// No field's key is the path or leads into it: only the record can hold it.
+			v, ok = ev.GetBeyondFields(p.text)
+		}
+		if ok {
 			sl.present = true
 			c.add(sl, v, 0)
 		}
 	}
+}
+
+// fieldKeys returns the signature of the current event's field keys.
+func (c *evalCtx) fieldKeys() *keySig {
+	if c.keysGen != c.gen {
+		c.keysGen = c.gen
+		c.keys = keySig{}
+		for i := range c.ev.Fields {
+			c.keys.add(c.ev.Fields[i].Key)
+		}
+	}
+	return &c.keys
 }
 
 // add flattens a value into scalars: lists give their elements.

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,6 +103,8 @@ type counters struct {
 // engine's clock, so replaying logs (hunt) raises the alerts a live engine raised. now
 // is the injected clock, used for an event without a time of its own; a live engine
 // also calls Advance with it from a timer, so that windows close when no event comes.
+// Neither the engine nor the alerts keep anything of the event: its memory is the
+// caller's again once Eval returns.
 func (e *Engine) Eval(ev *event.Event, now time.Time) []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -166,7 +169,10 @@ func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
 		return
 	}
 	cr.st.hits++
-	a := Alert{Rule: cr.ref, Time: t, First: t, Last: t, EventIDs: []string{ev.ID}, EventCount: 1}
+	// The id is copied: the caller may reuse the event's memory once Eval returns
+	// (parse.Options.Reuse), and the alert and the correlations keep it.
+	id := strings.Clone(ev.ID)
+	a := Alert{Rule: cr.ref, Time: t, First: t, Last: t, EventIDs: []string{id}, EventCount: 1}
 	if cr.generate {
 		// Evaluate once more, noting the fields that matched.
 		rec := make([]MatchedField, 0, 4)
@@ -179,7 +185,7 @@ func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
 		if blocked != nil && blocked[i] {
 			continue
 		}
-		p.c.matchEvent(e, p.pos, t, ev.ID)
+		p.c.matchEvent(e, p.pos, t, id)
 	}
 	if cr.generate {
 		if cr.muted {

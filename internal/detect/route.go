@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"strings"
+
 	"github.com/vigilsec/vigil/internal/event"
 )
 
@@ -110,7 +112,7 @@ func (e *Engine) plan(typ string) *typePlan {
 		}
 	}
 	if len(e.plans) < maxRoutes {
-		e.plans[typ] = p
+		e.plans[strings.Clone(typ)] = p // the event's memory may be reused
 	}
 	return p
 }

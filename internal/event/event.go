@@ -114,6 +114,14 @@ func (e *Event) Get(path string) (any, bool) {
 			}
 		}
 	}
+	return e.GetBeyondFields(path)
+}
+
+// GetBeyondFields is the rest of Get past the normalized fields: the pseudo-fields and
+// the original record. It is what Get returns when no field's key is path or a prefix
+// of path followed by a dot; a caller that knows as much of an event's keys (the
+// detection engine keeps a signature of them) saves Get's search of the fields.
+func (e *Event) GetBeyondFields(path string) (any, bool) {
 	switch path {
 	case "@timestamp":
 		if e.Time.IsZero() {

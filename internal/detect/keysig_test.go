@@ -1,0 +1,103 @@
+package detect
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/vigilsec/vigil/internal/event"
+)
+
+// TestKeySigHasNoFalseNegative: whenever a field's key is a path, or a prefix of it that
+// ends before a dot, the path's signature meets the keys' signature, so the engine
+// never skips a field that Get would find.
+func TestKeySigHasNoFalseNegative(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, 1+r.IntN(12))
+		for i := range b {
+			b[i] = "abcdefgh.xyzABC_0"[r.IntN(17)]
+		}
+		return string(b)
+	}
+	for range 20000 {
+		var keys []string
+		for range r.IntN(30) {
+			keys = append(keys, word())
+		}
+		path := word()
+		if r.IntN(2) == 0 && len(keys) > 0 {
+			// A path below one of the keys.
+			path = keys[r.IntN(len(keys))] + "." + word()
+		} else if r.IntN(2) == 0 && len(keys) > 0 {
+			path = keys[r.IntN(len(keys))]
+		}
+		var sig keySig
+		for _, k := range keys {
+			sig.add(k)
+		}
+		ps := pathKeys(path)
+		for _, k := range keys {
+			if (k == path || len(path) > len(k) && path[len(k)] == '.' && path[:len(k)] == k) && !sig.meets(&ps) {
+				t.Fatalf("key %q leads to path %q, but the signatures do not meet", k, path)
+			}
+		}
+	}
+}
+
+// TestSlotReadsWhatGetReads compares the engine's read of every path its rules use with
+// event.Get, on events whose fields hold the path, lead into it (an object) or lie
+// beside it.
+func TestSlotReadsWhatGetReads(t *testing.T) {
+	e, errs := Compile(loadCorpus(t), Options{})
+	if e == nil {
+		t.Fatal(errs)
+	}
+	events := append(authEvents(t), cloudTrailEvents(t)...)
+	events = append(events, auditdEvents(t)...)
+	// Events whose normalized fields hold the rules' own paths, and objects above them.
+	for i, a := range e.acc {
+		for _, p := range a.paths {
+			if p.kind != pathPlain {
+				continue
+			}
+			ev := &event.Event{Type: "unknown", Original: map[string]any{"x": "y"}}
+			ev.Set(p.text, fmt.Sprintf("value %d", i))
+			events = append(events, ev)
+			if dot := lastDot(p.text); dot > 0 {
+				ev := &event.Event{Type: "unknown"}
+				ev.Set(p.text[:dot], map[string]any{p.text[dot+1:]: "inside"})
+				events = append(events, ev)
+			}
+		}
+	}
+	c := e.ctx
+	for _, ev := range events {
+		c.reset(ev)
+		for i, a := range e.acc {
+			if len(a.paths) != 1 || a.paths[0].kind != pathPlain {
+				continue
+			}
+			var want slot
+			want.gen = c.gen
+			if v, ok := ev.Get(a.paths[0].text); ok {
+				want.present = true
+				c.add(&want, v, 0)
+			}
+			got := c.slot(i)
+			if got.present != want.present || len(got.vals) != len(want.vals) || len(got.vals) > 0 && !reflect.DeepEqual(got.vals, want.vals) {
+				t.Fatalf("%s of %s event: slot %+v, Get %+v", a.paths[0].text, ev.Type, got, want)
+			}
+		}
+	}
+}
+
+func lastDot(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '.' {
+			return i
+		}
+	}
+	return -1
+}
