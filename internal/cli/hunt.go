@@ -78,6 +78,7 @@ func newHunt() *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"-"}
 			}
+			defer collectLess()()
 			h := &hunter{eng: eng, out: bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10), from: from, to: to, perRule: map[string]int{}, types: map[string]int{}}
 			if len(lists) > 0 {
 				h.intel = intel.NewMatcher(lists...)
@@ -186,7 +187,7 @@ func (h *hunter) input(cmd *cobra.Command, name, typ, host string, loc *time.Loc
 		}
 	}
 	stderr := cmd.ErrOrStderr()
-	p, err := parse.New(parse.Options{Type: typ, Host: host, Location: loc, Source: source,
+	p, err := parse.New(parse.Options{Type: typ, Host: host, Location: loc, Source: source, Reuse: true,
 		Reject: func(rj parse.Rejection) {
 			fmt.Fprintf(stderr, "%s:%d: rejected: %s\n", name, rj.Offset, rj.Reason)
 		}})

@@ -36,14 +36,7 @@ func newParse() *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"-"}
 			}
-			if os.Getenv("GOGC") == "" {
-				// Parsing keeps almost nothing alive (the events are written and
-				// dropped), so the collector would run every few megabytes of garbage:
-				// a higher target trades a few tens of megabytes for a tenth of the
-				// time. The setting is the process's; it is put back when the command
-				// ends, for callers that run commands in-process.
-				defer debug.SetGCPercent(debug.SetGCPercent(400))
-			}
+			defer collectLess()()
 			out := bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10)
 			defer out.Flush()
 			stderr := cmd.ErrOrStderr()
@@ -81,7 +74,7 @@ func newParse() *cobra.Command {
 				}
 				// Each event is written as soon as it is emitted and not kept, so the
 				// parser may reuse its memory for the next one.
-				p, err := parse.New(parse.Options{Type: typ, Host: host, Location: loc, Source: source, Reuse: true,
+				p, err := parse.New(parse.Options{Type: typ, Host: host, Location: loc, Source: source, Reuse: true, Encode: true,
 					Reject: func(rj parse.Rejection) {
 						fmt.Fprintf(stderr, "%s:%d: rejected: %s\n", name, rj.Offset, rj.Reason)
 					}})
@@ -127,4 +120,18 @@ func summary(counts map[string]int) string {
 	sort.Strings(types)
 	return fmt.Sprintf("parsed %d events (%s); unparsed %d; rejected %d",
 		events, strings.Join(types, ", "), counts["unparsed"], counts["rejected"])
+}
+
+// collectLess raises the collector's target for a command that streams its input and
+// keeps almost nothing alive (parse writes each event and drops it; hunt keeps only
+// the rules and bounded correlation state): the collector would otherwise run every
+// few megabytes of garbage, and a higher target trades a few tens of megabytes for a
+// tenth of the time. It does nothing when GOGC is set. The setting is the process's;
+// the function it returns puts it back, for callers that run commands in-process.
+func collectLess() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(400)
+	return func() { debug.SetGCPercent(old) }
 }
