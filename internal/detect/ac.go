@@ -32,8 +32,12 @@ const (
 	memoMax  = 64
 )
 
+// memoEntry is one remembered text. The text is copied: the caller may reuse the
+// memory of an evaluated event (parse.Options.Reuse), and a remembered string that
+// pointed there would change under the memo, which would then hand the states of the
+// old text to a new text equal to what the memory holds now.
 type memoEntry struct {
-	s      string
+	text   []byte
 	states []uint32
 }
 
@@ -229,7 +233,7 @@ func (a *acScanner) scanShort(s string, cand []uint32, gen uint32) {
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	h := binary.LittleEndian.Uint64(b) ^ binary.LittleEndian.Uint64(b[len(b)-8:])*0x9e3779b97f4a7c15 ^ uint64(len(s))
 	m := &a.memo[(h*0x9e3779b97f4a7c15)>>56]
-	if m.s == s {
+	if string(m.text) == s {
 		for _, st := range m.states {
 			a.mark(st, cand, gen)
 		}
@@ -247,7 +251,7 @@ func (a *acScanner) scanShort(s string, cand []uint32, gen uint32) {
 		}
 	}
 	a.seen = seen
-	m.s = s
+	m.text = append(m.text[:0], s...)
 	m.states = append(m.states[:0], seen...)
 }
 
