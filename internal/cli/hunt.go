@@ -165,6 +165,8 @@ type hunter struct {
 	alerts   int
 	perRule  map[string]int // "level\x00title\x00id" -> alerts
 	types    map[string]int
+	// alertBuf holds one event's alerts; written before the next event, it is reused.
+	alertBuf []detect.Alert
 	// intel matches the --intel lists; hits is its reused buffer.
 	intel      *intel.Matcher
 	intelLists []*intel.List
@@ -212,7 +214,8 @@ func (h *hunter) event(ev *event.Event) {
 		return
 	}
 	h.events++
-	h.write(h.eng.Eval(ev, ev.Time))
+	h.alertBuf = h.eng.AppendEval(h.alertBuf[:0], ev, ev.Time)
+	h.write(h.alertBuf)
 	if h.intel != nil {
 		if h.hits = h.intel.AppendMatch(h.hits[:0], ev); len(h.hits) > 0 {
 			h.write(intel.Alerts(ev, h.hits))

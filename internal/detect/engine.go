@@ -106,9 +106,15 @@ type counters struct {
 // Neither the engine nor the alerts keep anything of the event: its memory is the
 // caller's again once Eval returns.
 func (e *Engine) Eval(ev *event.Event, now time.Time) []Alert {
+	return e.AppendEval(nil, ev, now)
+}
+
+// AppendEval is Eval appending the alerts to dst, for a caller that handles each
+// event's alerts before the next event and reuses one slice for them (hunt).
+func (e *Engine) AppendEval(dst []Alert, ev *event.Event, now time.Time) []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.out = nil
+	e.out = dst
 	t := ev.Time
 	if t.IsZero() {
 		t = now
@@ -133,7 +139,9 @@ func (e *Engine) Eval(ev *event.Event, now time.Time) []Alert {
 		e.evaluate(cr, ev, t)
 	}
 	c.ev = nil
-	return e.out
+	out := e.out
+	e.out = nil
+	return out
 }
 
 // evaluate runs one detection rule on the current event.

@@ -101,3 +101,29 @@ func lastDot(s string) int {
 	}
 	return -1
 }
+
+// TestAppendEvalAppends: AppendEval keeps what dst holds and adds the event's alerts;
+// the alerts own their ids, whatever becomes of the event.
+func TestAppendEvalAppends(t *testing.T) {
+	e := compileRules(t, `title: whoami
+id: 11111111-2222-3333-4444-555555555555
+logsource: {product: linux}
+detection:
+  sel: {CommandLine: whoami}
+  condition: sel
+`, Options{IgnoreLogsource: true})
+	id := []byte("event-1")
+	ev := jsonEvent(string(id), map[string]any{"CommandLine": "whoami"})
+	prior := Alert{Rule: RuleRef{ID: "prior"}}
+	out := e.AppendEval([]Alert{prior}, ev, ev.Time)
+	if len(out) != 2 || out[0].Rule.ID != "prior" || out[1].Rule.ID != "11111111-2222-3333-4444-555555555555" {
+		t.Fatalf("alerts %+v", out)
+	}
+	ev.ID = "changed"
+	if out[1].EventIDs[0] != "event-1" || out[1].Matched[0].Value != "whoami" {
+		t.Fatalf("alert %+v", out[1])
+	}
+	if again := e.AppendEval(out[:0], jsonEvent("event-2", map[string]any{"CommandLine": "id"}), ev.Time); len(again) != 0 {
+		t.Fatalf("alerts %+v", again)
+	}
+}
