@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -149,8 +150,56 @@ type evalCtx struct {
 	keysGen uint32
 	keys    keySig
 
-	// rec, when set, receives the fields that matched (see explain).
-	rec *[]MatchedField
+	// rec, when set, receives the items that matched, as the condition reaches them
+	// (see item.record); recBuf is its reused memory.
+	rec    *[]recEntry
+	recBuf []recEntry
+}
+
+// recEntry is an item that matched: a field item with its slot, or a keyword as
+// written. The alert's values are made from them only when the rule matches.
+type recEntry struct {
+	field string
+	sl    *slot  // field items
+	raw   string // keywords
+}
+
+// matched makes the alert's matched fields from the recorded items: a field's value (its
+// values, each once, when several paths or a list gave more than one), copied out of
+// the event, which the caller may reuse once Eval returns.
+func matched(recs []recEntry) []MatchedField {
+	if len(recs) == 0 {
+		return nil
+	}
+	out := make([]MatchedField, len(recs))
+	for i, r := range recs {
+		out[i].Field = r.field
+		if r.sl == nil {
+			out[i].Value = r.raw
+			continue
+		}
+		switch vals := r.sl.vals; len(vals) {
+		case 0:
+		case 1:
+			out[i].Value = strings.Clone(vals[0].s)
+		default:
+			vs := make([]string, 0, len(vals))
+			for _, x := range vals {
+				if !slices.Contains(vs, x.s) {
+					vs = append(vs, x.s)
+				}
+			}
+			if len(vs) == 1 {
+				out[i].Value = strings.Clone(vs[0])
+				continue
+			}
+			for k := range vs {
+				vs[k] = strings.Clone(vs[k])
+			}
+			out[i].Value = vs
+		}
+	}
+	return out
 }
 
 func newEvalCtx(acc []accessor) *evalCtx {

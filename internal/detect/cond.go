@@ -2,8 +2,6 @@ package detect
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/vigilsec/vigil/internal/sigma"
 )
@@ -126,46 +124,13 @@ func anyOperand(c *evalCtx, ops []operand, sl *slot) bool {
 	return false
 }
 
-// record notes the field's value for the alert, when the rule is being explained.
+// record notes that the item matched, for the alert, while the rule is evaluated for
+// one (c.rec set); nothing under a negation made the rule match.
 func (it *item) record(c *evalCtx, sl *slot) {
 	if c.rec == nil || it.negate {
 		return
 	}
-	var v any
-	switch len(sl.vals) {
-	case 0:
-	case 1:
-		v = sl.vals[0].s
-	default:
-		// A field that several paths read may repeat a value: list each once.
-		vs := make([]string, 0, len(sl.vals))
-		for _, x := range sl.vals {
-			if !slices.Contains(vs, x.s) {
-				vs = append(vs, x.s)
-			}
-		}
-		if len(vs) == 1 {
-			v = vs[0]
-		} else {
-			v = vs
-		}
-	}
-	*c.rec = append(*c.rec, MatchedField{Field: it.field, Value: cloneValue(v)})
-}
-
-// cloneValue copies strings that may point into the event's arena.
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case string:
-		return strings.Clone(x)
-	case []string:
-		out := make([]string, len(x))
-		for i, s := range x {
-			out[i] = strings.Clone(s)
-		}
-		return out
-	}
-	return v
+	*c.rec = append(*c.rec, recEntry{field: it.field, sl: sl})
 }
 
 func (it *item) evalKeywords(c *evalCtx) bool {
@@ -189,7 +154,7 @@ func (it *item) evalKeywords(c *evalCtx) bool {
 		}
 		if c.rec != nil && !it.negate {
 			for _, r := range it.raws {
-				*c.rec = append(*c.rec, MatchedField{Field: "keyword", Value: r})
+				*c.rec = append(*c.rec, recEntry{field: "keyword", raw: r})
 			}
 		}
 		return true
@@ -197,7 +162,7 @@ func (it *item) evalKeywords(c *evalCtx) bool {
 	for i := range it.values {
 		if found(i) {
 			if c.rec != nil && !it.negate {
-				*c.rec = append(*c.rec, MatchedField{Field: "keyword", Value: it.raws[i]})
+				*c.rec = append(*c.rec, recEntry{field: "keyword", raw: it.raws[i]})
 			}
 			return true
 		}

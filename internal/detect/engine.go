@@ -154,7 +154,17 @@ func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
 	if sampled {
 		began = time.Now()
 	}
-	ok := cr.cond.eval(c)
+	var ok bool
+	if cr.generate {
+		// The items that match are noted on the way; they become the alert's fields
+		// only if the rule matches.
+		c.recBuf = c.recBuf[:0]
+		c.rec = &c.recBuf
+		ok = cr.cond.eval(c)
+		c.rec = nil
+	} else {
+		ok = cr.cond.eval(c)
+	}
 	if ok {
 		for _, fu := range cr.filters {
 			if !fu.cond.eval(c) {
@@ -182,12 +192,7 @@ func (e *Engine) evaluate(cr *crule, ev *event.Event, t time.Time) {
 	id := strings.Clone(ev.ID)
 	a := Alert{Rule: cr.ref, Time: t, First: t, Last: t, EventIDs: []string{id}, EventCount: 1}
 	if cr.generate {
-		// Evaluate once more, noting the fields that matched.
-		rec := make([]MatchedField, 0, 4)
-		c.rec = &rec
-		cr.cond.eval(c)
-		c.rec = nil
-		a.Matched = rec
+		a.Matched = matched(c.recBuf)
 	}
 	for i, p := range cr.parents {
 		if blocked != nil && blocked[i] {

@@ -342,6 +342,32 @@ func TestMatchedFields(t *testing.T) {
 	}
 }
 
+// TestMatchedFieldsOfConditions: the matched fields are those of the searches that made
+// the rule match, in the order the condition reached them: not those of a search that
+// failed half-way, nor any under a negation.
+func TestMatchedFieldsOfConditions(t *testing.T) {
+	ev := map[string]any{"A": "a", "B": "b", "C": "c", "L": []any{"x", "y", "x"}, "msg": "run nc -e now"}
+	for _, tc := range []struct{ detection, want string }{
+		{"s1:\n    A: a\n    B: nope\ns2:\n    C: c\ncondition: s1 or s2", "[{C c}]"},
+		{"s1:\n    A: a\ns2:\n    B: b\n    C: nope\ncondition: s1 and not s2", "[{A a}]"},
+		{"s1:\n    A: a\ns2:\n    B: b\ncondition: 1 of s*", "[{A a}]"},
+		{"s1:\n    A: a\ns2:\n    B: b\ncondition: all of s*", "[{A a} {B b}]"},
+		{"s1:\n    L: y\ncondition: s1", "[{L [x y]}]"},
+		{"kw:\n    - 'nc -e'\n    - nothing\ns1:\n    A: a\ncondition: kw and s1", "[{keyword nc -e} {A a}]"},
+		{"s1:\n    A: nope\ns2:\n    - B: nope\n    - C: c\ncondition: s1 or s2", "[{C c}]"},
+	} {
+		e := compileRules(t, ruleYAML(tc.detection), Options{IgnoreLogsource: true})
+		alerts := e.Eval(jsonEvent("e1", ev), goldenNow)
+		if len(alerts) != 1 {
+			t.Errorf("%s: alerts %v", tc.detection, alerts)
+			continue
+		}
+		if got := fmt.Sprint(alerts[0].Matched); got != tc.want {
+			t.Errorf("%s: matched %s, want %s", tc.detection, got, tc.want)
+		}
+	}
+}
+
 func validUTF8(ss ...string) bool {
 	for _, s := range ss {
 		if !utf8.ValidString(s) {
