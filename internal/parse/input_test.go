@@ -84,3 +84,33 @@ func BenchmarkCloudTrailFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
+
+// TestRecordHostName: a record's event gets host.name from its fields, then from the
+// record itself (as Event.Get finds it), then from the record's host.hostname, then
+// from Options.Host; it is added to the fields only when the record does not hold it.
+func TestRecordHostName(t *testing.T) {
+	for _, tc := range []struct{ line, want, inFields string }{
+		{`{"host":{"name":"rec"},"x":1}`, "rec", ""},
+		{`{"host.name":"flat","x":1}`, "flat", ""},
+		{`{"host":{"hostname":"hn"},"x":1}`, "hn", "hn"},
+		{`{"host.hostname":"hn2","x":1}`, "hn2", "hn2"},
+		{`{"x":1}`, "opt", "opt"},
+	} {
+		p, err := parse.New(parse.Options{Host: "opt", Source: "t", Reuse: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, fields string
+		p.Line([]byte(tc.line), func(ev *event.Event) {
+			got = ev.GetString("host.name")
+			for _, f := range ev.Fields {
+				if f.Key == "host.name" {
+					fields = event.String(f.Value)
+				}
+			}
+		})
+		if got != tc.want || fields != tc.inFields {
+			t.Errorf("%s: host.name %q (in the fields %q), want %q (%q)", tc.line, got, fields, tc.want, tc.inFields)
+		}
+	}
+}

@@ -305,12 +305,20 @@ func (p *Parser) complete(ev *event.Event) {
 	}
 	var v any
 	if name, hostname, ok := hostFields(ev); ok {
-		// A text line's event: its fields alone answer Get, in one pass.
+		// No field holds an object: the fields answer Get in one pass, and the
+		// record (if any) answers the rest.
 		if name >= 0 {
 			return
 		}
+		if ev.Original != nil {
+			if _, ok := ev.GetBeyondFields("host.name"); ok {
+				return
+			}
+		}
 		if hostname >= 0 {
 			v = ev.Fields[hostname].Value
+		} else if ev.Original != nil {
+			v, _ = ev.GetBeyondFields("host.hostname")
 		}
 	} else if _, ok := ev.Get("host.name"); ok {
 		return
@@ -330,13 +338,10 @@ func (p *Parser) complete(ev *event.Event) {
 }
 
 // hostFields finds host.name and host.hostname among the event's fields in one pass,
-// for an event whose fields alone answer Event.Get for them: one without an original
-// record and without fields that hold objects (Get looks inside those). It reports
-// false for any other event.
+// for an event whose fields answer Event.Get for them before its record does: one
+// without fields that hold objects (Get looks inside those). It reports false for any
+// other event.
 func hostFields(ev *event.Event) (name, hostname int, ok bool) {
-	if ev.Original != nil {
-		return 0, 0, false
-	}
 	name, hostname = -1, -1
 	for i := range ev.Fields {
 		switch ev.Fields[i].Key {
