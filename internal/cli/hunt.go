@@ -79,7 +79,7 @@ func newHunt() *cobra.Command {
 				args = []string{"-"}
 			}
 			defer collectLess()()
-			h := &hunter{eng: eng, out: bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10), from: from, to: to, perRule: map[string]int{}, types: map[string]int{}}
+			h := &hunter{eng: eng, out: bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10), from: from, to: to, perRule: map[ruleKey]int{}, types: map[string]int{}}
 			if len(lists) > 0 {
 				h.intel = intel.NewMatcher(lists...)
 				h.intelLists = lists
@@ -163,7 +163,7 @@ type hunter struct {
 	events   int
 	skipped  int // outside --since/--until
 	alerts   int
-	perRule  map[string]int // "level\x00title\x00id" -> alerts
+	perRule  map[ruleKey]int // alerts per rule
 	types    map[string]int
 	// alertBuf holds one event's alerts; written before the next event, it is reused.
 	alertBuf []detect.Alert
@@ -228,7 +228,7 @@ func (h *hunter) write(alerts []detect.Alert) {
 	for i := range alerts {
 		a := &alerts[i]
 		h.alerts++
-		h.perRule[a.Rule.Level+"\x00"+a.Rule.Title+"\x00"+a.Rule.ID]++
+		h.perRule[ruleKey{a.Rule.Level, a.Rule.Title, a.Rule.ID}]++
 		if h.err != nil {
 			continue
 		}
@@ -264,7 +264,7 @@ func (h *hunter) summary(w io.Writer, took time.Duration) {
 		fmt.Fprintf(w, "intel: %d indicators from %d lists (%d rejected, %d expired)\n", h.intel.Len(), len(h.intelLists), rejected, expired)
 	}
 	fmt.Fprintf(w, "alerts: %d\n", h.alerts)
-	keys := make([]string, 0, len(h.perRule))
+	keys := make([]ruleKey, 0, len(h.perRule))
 	for k := range h.perRule {
 		keys = append(keys, k)
 	}
@@ -272,14 +272,26 @@ func (h *hunter) summary(w io.Writer, took time.Duration) {
 		if h.perRule[keys[i]] != h.perRule[keys[j]] {
 			return h.perRule[keys[i]] > h.perRule[keys[j]]
 		}
-		return keys[i] < keys[j]
+		return keys[i].less(keys[j])
 	})
 	for _, k := range keys {
-		parts := strings.SplitN(k, "\x00", 3)
-		level := parts[0]
+		level := k.level
 		if level == "" {
 			level = "-"
 		}
-		fmt.Fprintf(w, "%8d  %-13s %s (%s)\n", h.perRule[k], level, parts[1], parts[2])
+		fmt.Fprintf(w, "%8d  %-13s %s (%s)\n", h.perRule[k], level, k.title, k.id)
 	}
+}
+
+// ruleKey names a rule in the summary.
+type ruleKey struct{ level, title, id string }
+
+func (k ruleKey) less(o ruleKey) bool {
+	if k.level != o.level {
+		return k.level < o.level
+	}
+	if k.title != o.title {
+		return k.title < o.title
+	}
+	return k.id < o.id
 }
