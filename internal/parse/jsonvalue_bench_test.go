@@ -133,6 +133,22 @@ func BenchmarkCloudTrailStages(b *testing.B) {
 		}
 		perRecord(b)
 	})
+	// With Options.Reuse and without Options.Encode (vigil hunt): the arena alone.
+	b.Run("decode-hunt", func(b *testing.B) {
+		b.ReportAllocs()
+		a := &jsonArena{reuse: true}
+		texts := make([]string, len(recs))
+		for i, r := range recs {
+			texts[i] = string(r)
+		}
+		for b.Loop() {
+			for _, r := range texts {
+				decodeJSONValueIn(r, a)
+				a.reset()
+			}
+		}
+		perRecord(b)
+	})
 	var encoded []*event.Event
 	for i, r := range recs {
 		a := &jsonArena{reuse: true, encode: true}
