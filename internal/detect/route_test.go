@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/parse"
 )
 
 // everything matches any event that has a message or an eventName, so that routing
@@ -302,4 +303,35 @@ func TestScannerOverlapping(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAuthFacilityCoversEveryTextType: linux/auth takes a line of the auth or authpriv
+// facility from every event type but the cloud audit records, which hold no syslog
+// facility. A parser added without being named there would miss such lines.
+func TestAuthFacilityCoversEveryTextType(t *testing.T) {
+	cloud := map[string]bool{"actiontrail": true, "cloudaudit": true, "cloudtrail": true}
+	want := []string{"unknown"}
+	for _, typ := range parse.Types() {
+		if !cloud[typ] {
+			want = append(want, typ)
+		}
+	}
+	sort.Strings(want)
+	for _, s := range DefaultMapping().Sources {
+		if s.Name != "linux/auth" {
+			continue
+		}
+		for _, alt := range s.When {
+			if _, ok := alt["log.syslog.facility.code"]; !ok {
+				continue
+			}
+			got := append([]string(nil), alt["event.module"]...)
+			sort.Strings(got)
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("linux/auth's facility alternative names the types %v, want %v", got, want)
+			}
+			return
+		}
+	}
+	t.Fatal("linux/auth has no alternative on log.syslog.facility.code")
 }
