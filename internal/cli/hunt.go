@@ -41,6 +41,7 @@ func newHunt() *cobra.Command {
 			if len(ruleDirs) == 0 {
 				return fmt.Errorf("--rules is required")
 			}
+			defer collectLess()()
 			loc := time.UTC
 			if zone != "" {
 				var err error
@@ -78,7 +79,6 @@ func newHunt() *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"-"}
 			}
-			defer collectLess()()
 			h := &hunter{eng: eng, out: bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10), from: from, to: to, perRule: map[ruleKey]int{}, types: map[string]int{}}
 			if len(lists) > 0 {
 				h.intel = intel.NewMatcher(lists...)
