@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/vigilsec/vigil/internal/event"
 )
@@ -256,7 +257,13 @@ const (
 // content hash of Event.Finish applies.
 func setCloud(p *Parser, ev *event.Event, f *cloudFields) {
 	if f.eventID != "" {
-		ev.ID = f.typ + ":" + f.eventID
+		if p != nil && p.opts.Reuse {
+			// Written into the parser's id buffer, which the next event reuses.
+			p.idText = append(append(append(p.idText[:0], f.typ...), ':'), f.eventID...)
+			ev.ID = unsafe.String(unsafe.SliceData(p.idText), len(p.idText))
+		} else {
+			ev.ID = f.typ + ":" + f.eventID
+		}
 	}
 	ev.Time = f.time
 	w := newCloudWriter(ev, p.cloudRoom())

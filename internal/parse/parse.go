@@ -78,7 +78,7 @@ type Parser struct {
 	lineFns []lineParser
 	// programs are programParsers with their names.
 	programs map[string]program
-	idText   []byte // the id of the text line's event, with Options.Reuse
+	idText   []byte // with Options.Reuse, the id of the current event (a text line's, a cloud record's)
 }
 
 type program struct {
