@@ -28,7 +28,9 @@ func newHunt() *cobra.Command {
 		Long: "Parses each FILE (or standard input for '-' or no FILE) exactly as `vigil parse` does (any supported\n" +
 			"log type, auto-detected, gzip ok; a line holding a JSON object of no known kind is an event with exactly\n" +
 			"its fields), evaluates the rules, correlations included, with each event's time as the clock, and prints\n" +
-			"one JSON line per alert. Inputs are read in the order given. A summary goes to standard error: events,\n" +
+			"one JSON line per alert. Several inputs are read side by side and their events evaluated in time order\n" +
+			"(the earliest next event of any input first), as a live engine would have received them; each input is\n" +
+			"expected in time order, as logs are written. A summary goes to standard error: events,\n" +
 			"alerts per rule, events per second and the share of rule evaluations the prefilter spared. Exits 1 when\n" +
 			"an input cannot be read, input is rejected (as `vigil parse` rejects it) or a rule is rejected (the other\n" +
 			"rules still run).\n\n" +
@@ -85,11 +87,9 @@ func newHunt() *cobra.Command {
 				h.intelLists = lists
 			}
 			began := time.Now()
-			for _, name := range args {
-				if err := h.input(cmd, name, typ, host, loc); err != nil {
-					fmt.Fprintf(stderr, "vigil hunt: %v\n", err)
-					failed = true
-				}
+			for _, err := range h.inputs(cmd, args, typ, host, loc) {
+				fmt.Fprintf(stderr, "vigil hunt: %v\n", err)
+				failed = true
 			}
 			h.write(eng.Flush())
 			if err := h.out.Flush(); err != nil && h.err == nil {
@@ -173,8 +173,115 @@ type hunter struct {
 	hits       []intel.Hit
 }
 
-// input parses one input and evaluates its events.
-func (h *hunter) input(cmd *cobra.Command, name, typ, host string, loc *time.Location) error {
+// maxMerged bounds the inputs read side by side: each holds its read buffers and its
+// parser while it waits for its turn.
+const maxMerged = 256
+
+// inputs parses the inputs and evaluates their events, merged in time order when there
+// are several (see merge), and returns the inputs' errors.
+func (h *hunter) inputs(cmd *cobra.Command, names []string, typ, host string, loc *time.Location) []error {
+	if len(names) == 1 || len(names) > maxMerged {
+		if len(names) > 1 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "vigil hunt: more than %d inputs: they are read one after the other, and correlations "+
+				"see each input's events only after the previous input's\n", maxMerged)
+		}
+		var errs []error
+		for _, name := range names {
+			if err := h.input(cmd, name, typ, host, loc, h.event); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errs
+	}
+	return h.merge(cmd, names, typ, host, loc)
+}
+
+// stream is one input of a merge: its parser runs in a goroutine of its own. While its
+// events come before the next event of every other input, the goroutine evaluates them
+// itself; the first that does not is handed over to the merge, and the goroutine waits
+// until it has been evaluated (the parser reuses the event's memory afterwards).
+type stream struct {
+	idx    int
+	events chan *event.Event // closed at the end of the input, after err is set
+	done   chan struct{}     // the event handed over has been evaluated
+	head   *event.Event      // the event handed over, nil at the end
+	err    error
+	// Set by the merge before the stream resumes: the earliest next event of the other
+	// inputs (its time and input; other < 0 when they have all ended). Before the
+	// first hand-over, resumed is false and every event is handed over.
+	resumed bool
+	until   time.Time
+	other   int
+}
+
+// first tells whether an event of the stream goes before the other inputs' next events.
+func (s *stream) first(t time.Time) bool {
+	if !s.resumed {
+		return false
+	}
+	return s.other < 0 || t.Before(s.until) || t.Equal(s.until) && s.idx < s.other
+}
+
+// merge evaluates the events of several inputs in time order, as a live engine would
+// have received them: every input is read side by side and the earliest of their next
+// events goes first (the earlier input on equal times). Logs are written in time order,
+// so this is the order of the events across inputs; an event out of order within its
+// input still counts in the correlation windows that are open. One party runs at a time:
+// a parser runs only while the merge waits for its next event, so the inputs' parsers,
+// their rejections on standard error and the engine never run concurrently.
+func (h *hunter) merge(cmd *cobra.Command, names []string, typ, host string, loc *time.Location) []error {
+	streams := make([]*stream, len(names))
+	for i, name := range names {
+		s := &stream{idx: i, events: make(chan *event.Event), done: make(chan struct{})}
+		go func() {
+			s.err = h.input(cmd, name, typ, host, loc, func(ev *event.Event) {
+				if s.first(ev.Time) {
+					h.event(ev)
+					return
+				}
+				s.events <- ev
+				<-s.done
+			})
+			close(s.events)
+		}()
+		s.head = <-s.events // its first event; only then does the next input start
+		streams[i] = s
+	}
+	for {
+		next := earliest(streams, nil)
+		if next == nil {
+			break
+		}
+		h.event(next.head)
+		next.resumed, next.other = true, -1
+		if o := earliest(streams, next); o != nil {
+			next.until, next.other = o.head.Time, o.idx
+		}
+		next.done <- struct{}{}
+		next.head = <-next.events
+	}
+	var errs []error
+	for _, s := range streams {
+		if s.err != nil {
+			errs = append(errs, s.err)
+		}
+	}
+	return errs
+}
+
+// earliest returns the stream whose next event goes first, leaving out one stream.
+func earliest(streams []*stream, except *stream) *stream {
+	var best *stream
+	for _, s := range streams {
+		if s != except && s.head != nil && (best == nil || s.head.Time.Before(best.head.Time)) {
+			best = s
+		}
+	}
+	return best
+}
+
+// input parses one input and hands its events to emit.
+func (h *hunter) input(cmd *cobra.Command, name, typ, host string, loc *time.Location, emit parse.Emit) error {
 	source := "stdin"
 	var r io.Reader = cmd.InOrStdin()
 	if name != "-" {
@@ -196,11 +303,11 @@ func (h *hunter) input(cmd *cobra.Command, name, typ, host string, loc *time.Loc
 	if err != nil {
 		return err
 	}
-	if err := parse.Read(r, p, h.event); err != nil {
-		p.Flush(h.event)
+	if err := parse.Read(r, p, emit); err != nil {
+		p.Flush(emit)
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	p.Flush(h.event)
+	p.Flush(emit)
 	for k, v := range p.Counts {
 		h.types[k] += v
 	}

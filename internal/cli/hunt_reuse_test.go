@@ -19,10 +19,10 @@ import (
 // TestHuntKeepsNothingOfReusedEvents checks that hunting with the parser's Reuse mode,
 // which takes each event's memory back once it is evaluated, prints exactly the alerts
 // of an engine that is given events nobody reuses: every event parsed first and kept,
-// then evaluated. Anything the engine kept of an event (an id, a group-by value, a
-// matched value) would show as changed text in the correlations' alerts. The inputs
-// are the parsers' golden files and the demo attack (detections and correlations of the
-// project's rules), one hunt over all of them.
+// then evaluated in the order hunt merges the inputs in. Anything the engine kept of an
+// event (an id, a group-by value, a matched value) would show as changed text in the
+// correlations' alerts. The inputs are the parsers' golden files and the demo attack
+// (detections and correlations of the project's rules), one hunt over all of them.
 func TestHuntKeepsNothingOfReusedEvents(t *testing.T) {
 	dir := t.TempDir()
 	inputs := []string{filepath.Join("testdata", "hunt", "auth.log")}
@@ -39,7 +39,6 @@ func TestHuntKeepsNothingOfReusedEvents(t *testing.T) {
 			inputs = append(inputs, name)
 		}
 	}
-	// The golden files last: their times lie later, and would close the windows.
 	golden, _ := filepath.Glob(filepath.Join("..", "parse", "testdata", "*", "*.log"))
 	docs, _ := filepath.Glob(filepath.Join("..", "parse", "testdata", "*", "*.json"))
 	inputs = append(append(inputs, golden...), docs...)
@@ -54,8 +53,8 @@ func TestHuntKeepsNothingOfReusedEvents(t *testing.T) {
 	// The reference: no Reuse, every event kept until all are evaluated.
 	c, _ := (&sigma.Loader{}).LoadPaths(rules...)
 	eng, _ := detect.Compile(c, detect.Options{})
-	var events []*event.Event
-	for _, in := range inputs {
+	perInput := make([][]*event.Event, len(inputs))
+	for i, in := range inputs {
 		abs, err := filepath.Abs(in)
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +67,7 @@ func TestHuntKeepsNothingOfReusedEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		emit := func(ev *event.Event) { events = append(events, ev) }
+		emit := func(ev *event.Event) { perInput[i] = append(perInput[i], ev) }
 		_ = parse.Read(bytes.NewReader(data), p, emit)
 		p.Flush(emit)
 	}
@@ -78,6 +77,22 @@ func TestHuntKeepsNothingOfReusedEvents(t *testing.T) {
 			want.Write(alerts[i].AppendJSON(nil))
 			want.WriteByte('\n')
 		}
+	}
+	// Merged as hunt merges them: the earliest next event of any input first, the
+	// earlier input on equal times.
+	var events []*event.Event
+	for {
+		next := -1
+		for i, evs := range perInput {
+			if len(evs) > 0 && (next < 0 || evs[0].Time.Before(perInput[next][0].Time)) {
+				next = i
+			}
+		}
+		if next < 0 {
+			break
+		}
+		events = append(events, perInput[next][0])
+		perInput[next] = perInput[next][1:]
 	}
 	for _, ev := range events {
 		write(eng.Eval(ev, ev.Time))

@@ -106,6 +106,76 @@ func TestHuntSSHBruteForce(t *testing.T) {
 	}
 }
 
+// TestHuntMergesInputsInTimeOrder hunts two hosts' logs given with the later one first:
+// the events are evaluated in time order across the inputs, so the brute force in the
+// second file is found as in a hunt of that file alone (read one after the other, the
+// first file's times would have closed its windows), and the order of the inputs does
+// not change the output.
+func TestHuntMergesInputsInTimeOrder(t *testing.T) {
+	later := filepath.Join(t.TempDir(), "db-1.log")
+	var b strings.Builder
+	for m := 0; m < 30; m++ {
+		fmt.Fprintf(&b, "Nov 28 11:%02d:00 db-1 CRON[%d]: (root) CMD (run-parts /etc/cron.hourly)\n", m, 30000+m)
+	}
+	if err := os.WriteFile(later, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join("testdata", "hunt", "auth.log")
+	rules := filepath.Join("testdata", "hunt", "rules")
+	alone := mustVigil(t, "", "hunt", "--rules", rules, log)
+	r := mustVigil(t, "", "hunt", "--rules", rules, later, log)
+	if r.stdout != alone.stdout || len(alertsOf(t, r.stdout)) != 1 {
+		t.Fatalf("hunting %s after a later log:\n%s\nwant, as alone:\n%s", log, r.stdout, alone.stdout)
+	}
+	if !strings.Contains(r.stderr, "hunted 51 events") {
+		t.Errorf("summary: %s", r.stderr)
+	}
+	if reversed := mustVigil(t, "", "hunt", "--rules", rules, log, later); reversed.stdout != r.stdout {
+		t.Errorf("inputs reversed:\n%s\nwant:\n%s", reversed.stdout, r.stdout)
+	}
+
+	// The log's lines dealt alternately into two files interleave line by line: the
+	// same brute force (the events' ids name their file, so only they differ).
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var halves [2]strings.Builder
+	for i, line := range strings.SplitAfter(string(data), "\n") {
+		halves[i%2].WriteString(line)
+	}
+	var names []string
+	for i := range halves {
+		names = append(names, filepath.Join(t.TempDir(), fmt.Sprintf("half-%d.log", i)))
+		if err := os.WriteFile(names[i], []byte(halves[i].String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dealt := alertsOf(t, mustVigil(t, "", "hunt", "--rules", rules, names[0], names[1]).stdout)
+	want := alertsOf(t, alone.stdout)[0]
+	if len(dealt) != 1 || dealt[0].Rule.ID != want.Rule.ID || dealt[0].Event.Count != want.Event.Count ||
+		dealt[0].Event.First != want.Event.First || dealt[0].Event.Last != want.Event.Last || dealt[0].Group["source.ip"] != want.Group["source.ip"] {
+		t.Errorf("interleaved halves: %+v\nwant like %+v", dealt, want)
+	}
+}
+
+// TestHuntManyInputs: past 256 inputs they are read one after the other, with a warning.
+func TestHuntManyInputs(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"hunt", "--ignore-logsource", "--rules", ruleFile(t, map[string]string{"w.yml": windowsRule})}
+	for i := range 257 {
+		name := filepath.Join(dir, fmt.Sprintf("%03d.json", i))
+		if err := os.WriteFile(name, []byte(`{"CommandLine":"whoami"}`+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, name)
+	}
+	r := mustVigil(t, "", args...)
+	if len(alertsOf(t, r.stdout)) != 257 || !strings.Contains(r.stderr, "more than 256 inputs: they are read one after the other") {
+		t.Errorf("%d alerts, stderr %s", len(alertsOf(t, r.stdout)), r.stderr)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
