@@ -211,3 +211,118 @@ func diffLines(a, b []string) []string {
 	}
 	return out
 }
+
+// TestLaggingSourceEqualsReplay: a live engine receives the events of one source as
+// they happen (its timer lateness behind), and in the second hour also the backlog of a
+// second source that was cut off in the first (its own users and hosts), in batches
+// between the first source's events and timer ticks. The backlog holds the windows open
+// while it is delivered, so its correlations are found as a replay of both sources finds
+// them. Not so when the backlog is not held (Options.MaxLag below its lag), nor when it
+// comes under the current source's name, whose current events end the hold: then the
+// backlog's windows close before its later events come.
+func TestLaggingSourceEqualsReplay(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rules string
+	}{
+		{"event_count gte", correlationYAML("type: event_count\nrules: [failed]\ngroup-by: [user]\ntimespan: 60s\ncondition: {gte: 3}")},
+		{"event_count lt", correlationYAML("type: event_count\nrules: [failed]\ngroup-by: [user]\ntimespan: 60s\ncondition: {lt: 3}")},
+		{"value_count", correlationYAML("type: value_count\nrules: [failed]\ngroup-by: [host]\ntimespan: 60s\ncondition: {field: user, gte: 2}")},
+		{"temporal_ordered", correlationYAML("type: temporal_ordered\nrules: [failed, success]\ngroup-by: [user]\ntimespan: 40s")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := randomEvents(1, 300)
+			second := randomEvents(3, 300)
+			shift := first[len(first)-1].Time.Sub(t0) + time.Minute
+			for _, ev := range second {
+				ev.ID = "c" + ev.ID
+				ev.Time = ev.Time.Add(shift)
+			}
+			backlog := randomEvents(2, 300)
+			for _, ev := range backlog {
+				ev.ID = "b" + ev.ID
+				ev.Original["user"] = "backlog-" + ev.Original["user"].(string)
+				ev.Original["host"] = "backlog-" + ev.Original["host"].(string)
+			}
+			all := append(append(append([]*event.Event(nil), first...), second...), backlog...)
+			sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+			replay := compileRules(t, tc.rules, Options{IgnoreLogsource: true})
+			var want []Alert
+			for _, x := range all {
+				want = append(want, replay.Eval(x, x.Time)...)
+			}
+			want = append(want, replay.Flush()...)
+
+			const lateness = 10 * time.Second
+			live := func(opts Options, backlogSource string) []Alert {
+				e := compileRules(t, tc.rules, opts)
+				var got []Alert
+				wall := first[0].Time
+				current := func(x *event.Event) {
+					wall = x.Time.Add(2 * time.Second)
+					got = append(got, e.EvalFrom("agent:current", x, wall)...)
+					got = append(got, e.Advance(wall.Add(-lateness))...)
+				}
+				for _, x := range first {
+					current(x)
+				}
+				for i, x := range second {
+					current(x)
+					if b := backlog[min(20*i, len(backlog)):min(20*i+20, len(backlog))]; len(b) > 0 {
+						for _, y := range b {
+							got = append(got, e.EvalFrom(backlogSource, y, wall)...)
+						}
+						got = append(got, e.Advance(wall.Add(-lateness))...)
+					}
+				}
+				return append(got, e.Advance(wall.Add(time.Hour))...)
+			}
+			g, w := alertTexts(live(Options{IgnoreLogsource: true}, "agent:backlog")), alertTexts(want)
+			if strings.Join(g, "\n") != strings.Join(w, "\n") {
+				t.Fatalf("live\n%s\nreplay\n%s", strings.Join(diffLines(g, w), "\n"), strings.Join(diffLines(w, g), "\n"))
+			}
+			if short := alertTexts(live(Options{IgnoreLogsource: true, MaxLag: time.Minute}, "agent:backlog")); strings.Join(short, "\n") == strings.Join(w, "\n") {
+				t.Errorf("a backlog not held open raised the replay's alerts: the test proves nothing")
+			}
+			if mixed := alertTexts(live(Options{IgnoreLogsource: true}, "agent:current")); strings.Join(mixed, "\n") == strings.Join(w, "\n") {
+				t.Errorf("a backlog under the current source's name raised the replay's alerts: the test proves nothing")
+			}
+		})
+	}
+}
+
+// TestLaggingSourceLetsGo: a source that lags without catching up (a host whose clock is
+// an hour behind) holds the windows open for Options.MaxHold only; one that stops sending
+// for Options.LagIdle only.
+func TestLaggingSourceLetsGo(t *testing.T) {
+	rules := correlationYAML("type: event_count\nrules: [failed]\ngroup-by: [user]\ntimespan: 60s\ncondition: {lt: 3}")
+	for _, tc := range []struct {
+		name    string
+		skewed  bool // the lagging source keeps sending, an hour behind
+		decided float64
+	}{
+		{"behind for good", true, 710}, // held from the floor 100 for 600 s
+		{"stops sending", false, 170},  // its last event came at the floor 100: idle past 160
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := compileRules(t, rules, Options{IgnoreLogsource: true, MaxHold: 600 * time.Second, LagIdle: 60 * time.Second})
+			e.Advance(at(100))
+			e.EvalFrom("current", &event.Event{ID: "a", Type: "json", Time: at(100), Original: fail("a")}, at(102))
+			e.EvalFrom("skewed", &event.Event{ID: "z0", Type: "json", Time: at(100 - 3600), Original: fail("z")}, at(102))
+			for f := 110.0; f <= 1000; f += 10 {
+				if tc.skewed {
+					e.EvalFrom("skewed", &event.Event{ID: fmt.Sprintf("z%g", f), Type: "json", Time: at(f - 3600), Original: fail("z")}, at(f))
+				}
+				for _, a := range e.Advance(at(f)) {
+					if a.EventIDs[0] == "a" {
+						if f != tc.decided {
+							t.Fatalf("the current window was decided at the floor %g, want %g", f, tc.decided)
+						}
+						return
+					}
+				}
+			}
+			t.Fatal("the current window was never decided")
+		})
+	}
+}

@@ -3,7 +3,9 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"time"
 
 	"github.com/vigilsec/vigil/internal/sigma"
 )
@@ -29,11 +31,32 @@ type Options struct {
 	// MaxAlertEvents bounds the event ids of a correlation alert (default 100, the
 	// latest kept).
 	MaxAlertEvents int
+	// MaxLag bounds how far behind the newest event a lagging source holds the
+	// correlation windows open (EvalFrom; default 24 hours): the events of a source
+	// further behind still match the rules, but their correlations are hunt's.
+	MaxLag time.Duration
+	// LagIdle is how long, as the time given to Advance moves, a lagging source holds
+	// the windows after its last event (default 1 minute): a backlog is delivered in
+	// batches, with pauses between them.
+	LagIdle time.Duration
+	// MaxHold bounds how long, as the time given to Advance moves, one source lags
+	// before it no longer holds the windows (default 10 minutes): a backlog catches up
+	// within it, a host whose clock is behind never does.
+	MaxHold time.Duration
 }
 
 func (o *Options) defaults() {
 	if o.MaxGroups <= 0 {
 		o.MaxGroups = 10000
+	}
+	if o.MaxLag <= 0 {
+		o.MaxLag = 24 * time.Hour
+	}
+	if o.LagIdle <= 0 {
+		o.LagIdle = time.Minute
+	}
+	if o.MaxHold <= 0 {
+		o.MaxHold = 10 * time.Minute
 	}
 	if o.MaxGroupEvents <= 0 {
 		o.MaxGroupEvents = 1000
@@ -58,7 +81,7 @@ type builder struct {
 // an error naming its file, line and reason; the engine runs the others.
 func Compile(c *sigma.Collection, opts Options) (*Engine, []error) {
 	opts.defaults()
-	e := &Engine{opts: opts, routes: map[srcMask]*route{}, plans: map[string]*typePlan{}, accIndex: map[string]int{}}
+	e := &Engine{opts: opts, routes: map[srcMask]*route{}, plans: map[string]*typePlan{}, accIndex: map[string]int{}, floor: math.MinInt64}
 	b := &builder{e: e, accIndex: e.accIndex, byRule: map[*sigma.Rule]*crule{}}
 	m := opts.Mapping
 	if m == nil {

@@ -37,6 +37,12 @@ type Engine struct {
 	out   []Alert
 	st    counters
 	clock int64 // the latest time seen, in Unix nanoseconds
+	// floor is the latest time Advance was given (a live caller's wall clock minus the
+	// lateness it allows); lagging are the sources whose events come from before it
+	// while they keep sending (an agent's backlog): the windows stay open until each of
+	// them has delivered past their end (see watermark).
+	floor   int64
+	lagging map[string]*lagSource
 
 	// exceptions are the exceptions that apply, as SetExceptions set them; each rule
 	// holds its share of them (crule.exceptions). byID and byName index the rules
@@ -106,12 +112,26 @@ type counters struct {
 // Neither the engine nor the alerts keep anything of the event: its memory is the
 // caller's again once Eval returns.
 func (e *Engine) Eval(ev *event.Event, now time.Time) []Alert {
-	return e.AppendEval(nil, ev, now)
+	return e.AppendEvalFrom(nil, "", ev, now)
+}
+
+// EvalFrom is Eval for an event that a live caller received from source (an agent, a
+// syslog peer, an ingest token): a source whose events come from before the clock of
+// Advance while it keeps sending (a backlog after an outage) holds the correlation
+// windows open until it has caught up, so that its events count in them as they would
+// have live. See DETECTION.md.
+func (e *Engine) EvalFrom(source string, ev *event.Event, now time.Time) []Alert {
+	return e.AppendEvalFrom(nil, source, ev, now)
 }
 
 // AppendEval is Eval appending the alerts to dst, for a caller that handles each
 // event's alerts before the next event and reuses one slice for them (hunt).
 func (e *Engine) AppendEval(dst []Alert, ev *event.Event, now time.Time) []Alert {
+	return e.AppendEvalFrom(dst, "", ev, now)
+}
+
+// AppendEvalFrom is EvalFrom appending the alerts to dst.
+func (e *Engine) AppendEvalFrom(dst []Alert, source string, ev *event.Event, now time.Time) []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.out = dst
@@ -119,6 +139,7 @@ func (e *Engine) AppendEval(dst []Alert, ev *event.Event, now time.Time) []Alert
 	if t.IsZero() {
 		t = now
 	}
+	e.arrived(source, t.UnixNano())
 	e.advance(t.UnixNano())
 	e.st.events++
 	c := e.ctx
@@ -228,14 +249,68 @@ func (e *Engine) emit(cr *crule, a *Alert) {
 	}
 }
 
-// advance moves the clock and closes the correlation windows that ended before it.
+// lagSource is a source whose events come from before the floor.
+type lagSource struct {
+	clock int64 // the latest time of its events
+	since int64 // the floor when it began to lag
+	seen  int64 // the floor when its last event came
+	// exhausted: it has held the windows open for Options.MaxHold; it no longer does
+	// (a host whose clock is behind, rather than a backlog catching up).
+	exhausted bool
+}
+
+// arrived notes the time of a source's event: a source whose event lies before the
+// floor lags until its events reach the floor (see Advance).
+func (e *Engine) arrived(source string, t int64) {
+	if t >= e.floor {
+		if e.lagging != nil {
+			delete(e.lagging, source)
+		}
+		return
+	}
+	if t < e.clock-int64(e.opts.MaxLag) {
+		return // too old to hold the windows for: its correlations are hunt's
+	}
+	l := e.lagging[source]
+	if l == nil {
+		if e.lagging == nil {
+			e.lagging = map[string]*lagSource{}
+		}
+		if len(e.lagging) >= maxLagging {
+			return
+		}
+		l = &lagSource{clock: t, since: e.floor}
+		e.lagging[source] = l
+	}
+	l.clock = max(l.clock, t)
+	l.seen = e.floor
+}
+
+// maxLagging bounds the sources that hold the windows open at once.
+const maxLagging = 1024
+
+// watermark is the time before which windows are closed: the clock, held back to the
+// latest event of each lagging source.
+func (e *Engine) watermark() int64 {
+	w := e.clock
+	for _, l := range e.lagging {
+		if !l.exhausted {
+			w = min(w, l.clock)
+		}
+	}
+	return w
+}
+
+// advance moves the clock and closes the correlation windows that ended before the
+// watermark.
 func (e *Engine) advance(now int64) {
 	if now > e.clock {
 		e.clock = now
 	}
+	w := e.watermark()
 	for _, co := range e.corrs {
-		if co.head != nil && co.head.deadline < e.clock {
-			co.sweep(e, e.clock)
+		if co.head != nil && co.head.deadline < w {
+			co.sweep(e, w)
 		}
 	}
 }
@@ -246,11 +321,28 @@ func (e *Engine) advance(now int64) {
 // a caller whose events arrive late (batched by agents, queued in transit) passes the
 // current time minus the delay it allows them, so that it raises the alerts a replay
 // of the same events raises.
+//
+// The time given is also the floor for sources (EvalFrom), and the engine's measure of
+// time passing: a source whose events lie before it (an agent delivering its backlog)
+// holds the windows open at its own latest event while it keeps sending, so that its
+// events count in them as they would have live. It lets go when its events reach the
+// floor, when the floor has moved Options.LagIdle past its last event, or, still
+// lagging, after Options.MaxHold.
 func (e *Engine) Advance(now time.Time) []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.out = nil
-	e.advance(now.UnixNano())
+	n := now.UnixNano()
+	e.floor = max(e.floor, n)
+	for k, l := range e.lagging {
+		switch {
+		case l.clock >= e.floor || e.floor-l.seen > int64(e.opts.LagIdle):
+			delete(e.lagging, k)
+		case e.floor-l.since > int64(e.opts.MaxHold):
+			l.exhausted = true
+		}
+	}
+	e.advance(n)
 	return e.out
 }
 

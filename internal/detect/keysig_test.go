@@ -127,3 +127,49 @@ detection:
 		t.Fatalf("alerts %+v", again)
 	}
 }
+
+// TestQueueKeepsWindowEndOrder queues groups whose windows end mostly in time order,
+// some late, and moves some (as a sliding window's new match does): the queue stays
+// linked both ways, and in the order of the windows' ends while the late ones lie within
+// maxQueueWalk of either end; past that, only linked.
+func TestQueueKeepsWindowEndOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, spread := range []int{10, 60, 1000} {
+		co := &corr{mode: modeSliding, span: 0}
+		var all []*group
+		now := int64(0)
+		for i := range 2000 {
+			now += int64(r.IntN(10))
+			t := now
+			if r.IntN(5) == 0 {
+				t -= int64(r.IntN(spread)) // late
+			}
+			if r.IntN(4) == 0 && len(all) > 0 {
+				g := all[r.IntN(len(all))]
+				co.detach(g)
+				co.deadline(g, t)
+				continue
+			}
+			g := &group{key: fmt.Sprint(i)}
+			co.deadline(g, t)
+			all = append(all, g)
+		}
+		n, sorted := 0, true
+		var prev *group
+		for g := co.head; g != nil; g = g.next {
+			if g.prev != prev {
+				t.Fatalf("spread %d: broken back link at group %d", spread, n)
+			}
+			if prev != nil && prev.deadline > g.deadline {
+				sorted = false
+			}
+			prev, n = g, n+1
+		}
+		if co.tail != prev || n != len(all) {
+			t.Fatalf("spread %d: %d groups linked of %d, tail %v", spread, n, len(all), co.tail == prev)
+		}
+		if spread <= 60 && !sorted {
+			t.Errorf("spread %d: the queue is out of order", spread)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -122,6 +123,10 @@ type groupSnapshot struct {
 func (e *Engine) SaveState(w io.Writer) error {
 	e.mu.Lock()
 	clock := e.clock
+	var floor *int64
+	if e.floor != math.MinInt64 {
+		floor = new(e.floor)
+	}
 	var snaps []corrSnapshot
 	for _, co := range e.corrs {
 		if co.head == nil {
@@ -136,7 +141,7 @@ func (e *Engine) SaveState(w io.Writer) error {
 		snaps = append(snaps, s)
 	}
 	e.mu.Unlock()
-	return writeState(w, clock, snaps)
+	return writeState(w, clock, floor, snaps)
 }
 
 // LoadState replaces the engine's correlation state with the state SaveState wrote,
@@ -172,6 +177,7 @@ func (e *Engine) LoadState(r io.Reader) (restored, dropped int, err error) {
 	if st.clock > e.clock {
 		e.clock = st.clock
 	}
+	e.floor = max(e.floor, st.floor)
 	for _, s := range st.corrs {
 		s.co.restore(e, s.groups)
 	}
@@ -205,6 +211,7 @@ func (co *corr) restore(e *Engine, groups []groupSnapshot) {
 // stagedState is a state file read and checked against the engine, not yet applied.
 type stagedState struct {
 	clock   int64
+	floor   int64 // math.MinInt64 when the file has none
 	corrs   []corrSnapshot
 	dropped int
 }

@@ -191,15 +191,19 @@ func TestStateBruteForceAcrossRestart(t *testing.T) {
 	}
 }
 
-// TestStateClock checks that the clock is restored: a late event's window that the
-// clock has passed is decided at the next Advance, as in one engine.
+// TestStateClock checks that the clock and the floor of Advance are restored: a late
+// event's window, which the clock has passed, is held open while its source lags and
+// decided once the source has been quiet for Options.LagIdle, as in one engine.
 func TestStateClock(t *testing.T) {
 	rules := correlationYAML("type: event_count\nrules: [failed]\ngroup-by: [user]\ntimespan: 60s\ncondition: {eq: 1}")
-	opts := Options{IgnoreLogsource: true}
+	opts := Options{IgnoreLogsource: true, LagIdle: 30 * time.Second}
 	late := &event.Event{ID: "late", Type: "json", Time: at(0), Original: fail("a")}
 	play := func(e *Engine) []Alert {
 		as := e.Eval(late, at(1000))
-		return append(as, e.Advance(at(0))...)
+		if held := e.Advance(at(1030)); len(held) > 0 {
+			t.Fatalf("decided while its source lags: %s", alertTexts(held))
+		}
+		return append(as, e.Advance(at(1031))...)
 	}
 	one := compileRules(t, rules, opts)
 	one.Advance(at(1000))

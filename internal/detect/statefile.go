@@ -19,12 +19,13 @@ import (
 // The state file is JSON lines, one object per line with one key that says what the
 // line is:
 //
-//	{"header":{"format":"vigil-detect-state","version":1,"clock":1795860000000000000}}
+//	{"header":{"format":"vigil-detect-state","version":1,"clock":1795860000000000000,"floor":1795859700000000000}}
 //	{"correlation":{"rule":"…id…","title":"…","type":"event_count","mode":"sliding","group_by":["source.ip"],"fingerprint":"sha256:…","groups":1}}
 //	{"group":{"values":["203.0.113.5"],"start":1795859990000000000,"entries":[{"t":1795859990000000000,"id":"ev-1"},…]}}
 //	{"end":{"correlations":1,"groups":1,"sha256":"…"}}
 //
-// Times are Unix nanoseconds. Each correlation line is followed by its groups, in the
+// Times are Unix nanoseconds; floor, the time last given to Advance, is absent when there
+// was none. Each correlation line is followed by its groups, in the
 // order their windows end. An entry is one match: t places it in windows; first and
 // last (when not t) are the times of the events behind a referenced correlation's
 // alert; rule is the position of the matching rule in the correlation's rules; id is
@@ -52,6 +53,7 @@ type stateHeader struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
 	Clock   int64  `json:"clock"`
+	Floor   *int64 `json:"floor,omitempty"`
 }
 
 type corrRecord struct {
@@ -88,12 +90,12 @@ type stateEnd struct {
 }
 
 // writeState writes a snapshot of the correlation state.
-func writeState(w io.Writer, clock int64, snaps []corrSnapshot) error {
+func writeState(w io.Writer, clock int64, floor *int64, snaps []corrSnapshot) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	h := sha256.New()
 	enc := json.NewEncoder(io.MultiWriter(bw, h))
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(stateLine{Header: &stateHeader{Format: stateFormat, Version: stateVersion, Clock: clock}}); err != nil {
+	if err := enc.Encode(stateLine{Header: &stateHeader{Format: stateFormat, Version: stateVersion, Clock: clock, Floor: floor}}); err != nil {
 		return err
 	}
 	groups := 0
@@ -192,7 +194,7 @@ type stateReader struct {
 
 // readState reads a whole state file; nothing is applied.
 func readState(r io.Reader, byKey map[string]*corr) (*stagedState, error) {
-	sr := &stateReader{br: bufio.NewReaderSize(r, 64<<10), h: sha256.New(), byKey: byKey}
+	sr := &stateReader{br: bufio.NewReaderSize(r, 64<<10), h: sha256.New(), byKey: byKey, st: stagedState{floor: math.MinInt64}}
 	if err := sr.read(); err != nil {
 		return nil, err
 	}
@@ -241,6 +243,9 @@ func (sr *stateReader) read() error {
 		return fmt.Errorf("%w: version %d, this Vigil reads version %d", errState, hd.Version, stateVersion)
 	default:
 		sr.st.clock = hd.Clock
+		if hd.Floor != nil {
+			sr.st.floor = *hd.Floor
+		}
 	}
 	sr.h.Write(raw)
 	seenCorr := map[string]bool{}

@@ -64,20 +64,58 @@ func (co *corr) trim(g *group, t int64) {
 	}
 }
 
-// deadline sets when the group's window ends and queues it at the back.
+// maxQueueWalk bounds the search for a group's place in the queue (see deadline).
+const maxQueueWalk = 64
+
+// deadline sets when the group's window ends and queues it in the order of the windows'
+// ends, which is the order the clock closes them in. Matches mostly come in time order,
+// so the group mostly goes at the back; a late source's match (an agent's backlog) goes
+// before the windows that end after its own, found within maxQueueWalk groups of either
+// end of the queue. Past that (many late windows among many current ones) it goes at
+// the back, and its window is decided when the windows before it are, or by its next
+// match: later than its end, with the same matches.
 func (co *corr) deadline(g *group, t int64) {
 	if co.mode == modeClosing {
 		g.deadline = g.start + co.span
 	} else {
 		g.deadline = t + co.span
 	}
-	g.prev, g.next = co.tail, nil
-	if co.tail != nil {
-		co.tail.next = g
+	after := co.tail
+	for n := 0; after != nil && after.deadline > g.deadline; n++ {
+		if n == maxQueueWalk {
+			after = co.placeFromHead(g.deadline)
+			break
+		}
+		after = after.prev
+	}
+	g.prev = after
+	if after != nil {
+		g.next = after.next
+		after.next = g
 	} else {
+		g.next = co.head
 		co.head = g
 	}
-	co.tail = g
+	if g.next != nil {
+		g.next.prev = g
+	} else {
+		co.tail = g
+	}
+}
+
+// placeFromHead returns the group after which a window ending at deadline goes, looking
+// from the head of the queue (nil: at the head), or the tail when it is not within
+// maxQueueWalk groups.
+func (co *corr) placeFromHead(deadline int64) *group {
+	var after *group
+	next := co.head
+	for n := 0; next != nil && next.deadline <= deadline; n++ {
+		if n == maxQueueWalk {
+			return co.tail
+		}
+		after, next = next, next.next
+	}
+	return after
 }
 
 func (co *corr) detach(g *group) {

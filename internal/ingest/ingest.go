@@ -45,10 +45,11 @@ type Ingester struct {
 	alertErrors prometheus.Counter
 }
 
-// Detector evaluates events as they are stored (a *detect.Engine); it must be safe for
-// concurrent use.
+// Detector evaluates events as they are stored (a *detect.Engine, a *ruleset.Set); it
+// must be safe for concurrent use. source is the batch's sender: a sender whose events
+// come late (an agent's backlog) holds the correlation windows open until it catches up.
 type Detector interface {
-	Eval(ev *event.Event, now time.Time) []detect.Alert
+	EvalFrom(source string, ev *event.Event, now time.Time) []detect.Alert
 }
 
 // Raised is an alert and the event that completed it (nil for a correlation window
@@ -227,7 +228,7 @@ func (in *Ingester) detect(ctx context.Context, b Batch, inserted []int, now tim
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
 	var out []Raised
 	for _, ev := range evs {
-		for _, a := range in.detector.Eval(ev, now) {
+		for _, a := range in.detector.EvalFrom(b.Source, ev, now) {
 			out = append(out, Raised{Alert: a, Event: ev})
 		}
 	}

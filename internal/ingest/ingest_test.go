@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,11 +14,12 @@ import (
 	"github.com/vigilsec/vigil/internal/store/sqlite"
 )
 
-// everyEvent raises one alert per event it is shown.
-type everyEvent struct{ seen []string }
+// everyEvent raises one alert per event it is shown, and notes the events' sources.
+type everyEvent struct{ seen, sources []string }
 
-func (d *everyEvent) Eval(ev *event.Event, _ time.Time) []detect.Alert {
+func (d *everyEvent) EvalFrom(source string, ev *event.Event, _ time.Time) []detect.Alert {
 	d.seen = append(d.seen, ev.ID)
+	d.sources = append(d.sources, source)
 	return []detect.Alert{{Time: ev.Time, EventIDs: []string{ev.ID}, Rule: detect.RuleRef{ID: "r", Level: "high", Kind: "detection"}}}
 }
 
@@ -44,6 +46,9 @@ func TestSubmitDetects(t *testing.T) {
 	}
 	if len(d.seen) != 2 || d.seen[0] != namespacedID("s", "a") {
 		t.Errorf("evaluated %v; want a then b", d.seen)
+	}
+	if strings.Join(d.sources, ",") != "s,s" {
+		t.Errorf("evaluated as from %v; want the batch's source", d.sources)
 	}
 	// A retried delivery evaluates nothing.
 	if _, err := in.Submit(context.Background(), batch()); err != nil || len(d.seen) != 2 {

@@ -73,12 +73,17 @@ func (s *Set) Builtin() *detect.Engine { return s.builtin }
 
 // Eval evaluates one event with every rule and the intel lists.
 func (s *Set) Eval(ev *event.Event, now time.Time) []detect.Alert {
-	out := s.builtin.Eval(ev, now)
+	return s.EvalFrom("", ev, now)
+}
+
+// EvalFrom is Eval for an event received from source (see detect.Engine.EvalFrom).
+func (s *Set) EvalFrom(source string, ev *event.Event, now time.Time) []detect.Alert {
+	out := s.builtin.EvalFrom(source, ev, now)
 	s.mu.RLock()
 	custom := s.custom
 	s.mu.RUnlock()
 	if custom != nil {
-		out = append(out, custom.Eval(ev, now)...)
+		out = append(out, custom.EvalFrom(source, ev, now)...)
 	}
 	if s.intel != nil {
 		if hits := s.intel.Match(ev); len(hits) > 0 {
