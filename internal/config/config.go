@@ -49,6 +49,19 @@ type Detection struct {
 	// correlation windows: the clock that closes windows when no event comes runs this
 	// far behind the wall clock. Zero takes DefaultLateness.
 	Lateness time.Duration `yaml:"lateness" env:"VIGIL_DETECTION_LATENESS"`
+	// Backlog bounds how a sender whose events come late (an agent's backlog) holds the
+	// correlation windows open; zero values take the engine's defaults.
+	Backlog Backlog `yaml:"backlog"`
+}
+
+// Backlog configures the hold of a late sender (see detect.Options).
+type Backlog struct {
+	// Idle: a sender lets go this long after its last event (default 1 minute).
+	Idle time.Duration `yaml:"idle" env:"VIGIL_DETECTION_BACKLOG_IDLE"`
+	// MaxHold: a sender holds the windows this long at most (default 10 minutes).
+	MaxHold time.Duration `yaml:"max_hold" env:"VIGIL_DETECTION_BACKLOG_MAX_HOLD"`
+	// MaxLag: events further behind the newest event hold nothing (default 24 hours).
+	MaxLag time.Duration `yaml:"max_lag" env:"VIGIL_DETECTION_BACKLOG_MAX_LAG"`
 }
 
 // DefaultLateness is the default of Detection.Lateness: cloud audit logs reach their
@@ -182,6 +195,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Detection.Lateness < 0 {
 		return errors.New("config: detection lateness must not be negative")
+	}
+	if b := c.Detection.Backlog; b.Idle < 0 || b.MaxHold < 0 || b.MaxLag < 0 {
+		return errors.New("config: detection backlog durations must not be negative")
 	}
 	if err := c.Notify.Validate(); err != nil {
 		return fmt.Errorf("config: notify: %w", err)

@@ -30,6 +30,7 @@ type Set struct {
 	builtin *detect.Engine
 	intel   *intel.Matcher
 	ph      sigma.Placeholders
+	eopts   detect.Options
 
 	mu         sync.RWMutex
 	custom     *detect.Engine // nil without uploaded rules
@@ -49,6 +50,9 @@ type Options struct {
 	Placeholders map[string][]string
 	// Intel are the threat-intelligence lists matched against every event.
 	Intel []*intel.List
+	// Engine are the options of the engines of both the built-in and the uploaded
+	// rules (the serve config sets the hold of late senders).
+	Engine detect.Options
 }
 
 // New compiles the built-in rules. loaded is the number of rule documents read and
@@ -59,9 +63,9 @@ func New(opts Options) (s *Set, loaded int, rejected []error) {
 	for _, err := range errs {
 		rejected = append(rejected, err)
 	}
-	e, cerrs := detect.Compile(c, detect.Options{})
+	e, cerrs := detect.Compile(c, opts.Engine)
 	rejected = append(rejected, cerrs...)
-	s = &Set{builtin: e, ph: ph}
+	s = &Set{builtin: e, ph: ph, eopts: opts.Engine}
 	if len(opts.Intel) > 0 {
 		s.intel = intel.NewMatcher(opts.Intel...)
 	}
@@ -116,7 +120,7 @@ func (s *Set) SetCustom(files []sigma.Source) (loaded int, rejected []error) {
 			rejected = append(rejected, err)
 		}
 		var cerrs []error
-		e, cerrs = detect.Compile(c, detect.Options{})
+		e, cerrs = detect.Compile(c, s.eopts)
 		rejected = append(rejected, cerrs...)
 		if len(rejected) > 0 {
 			return c.Documents, rejected

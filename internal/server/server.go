@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/auth"
 	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fleet"
 	"github.com/vigilsec/vigil/internal/httpapi"
 	"github.com/vigilsec/vigil/internal/incident"
@@ -76,7 +77,9 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	engine, loaded, rejected := ruleset.New(ruleset.Options{Placeholders: cfg.Detection.Placeholders, Intel: lists})
+	backlog := cfg.Detection.Backlog
+	engine, loaded, rejected := ruleset.New(ruleset.Options{Placeholders: cfg.Detection.Placeholders, Intel: lists,
+		Engine: detect.Options{LagIdle: backlog.Idle, MaxHold: backlog.MaxHold, MaxLag: backlog.MaxLag}})
 	log.Info("detection rules compiled", "loaded", loaded, "compiled", engine.Builtin().Len(), "rejected", len(rejected))
 	for _, err := range rejected {
 		log.Warn("detection rule skipped", "err", err)
