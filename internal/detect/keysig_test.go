@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/sigma"
+	"github.com/vigilsec/vigil/rules"
 )
 
 // TestKeySigHasNoFalseNegative: whenever a field's key is a path, or a prefix of it that
@@ -46,15 +48,22 @@ func TestKeySigHasNoFalseNegative(t *testing.T) {
 	}
 }
 
-// TestSlotReadsWhatGetReads compares the engine's read of every path its rules use with
-// event.Get, on events whose fields hold the path, lead into it (an object) or lie
-// beside it.
+// TestSlotReadsWhatGetReads compares the engine's read of every path the project's rules
+// use with event.Get, on the parsers' golden events and on events whose fields hold the
+// path, lead into it (an object) or lie beside it; with the SigmaHQ rules too when that
+// corpus is present.
 func TestSlotReadsWhatGetReads(t *testing.T) {
-	e, errs := Compile(loadCorpus(t), Options{})
+	own, _ := sigma.LoadDir(rules.FS, ".")
+	t.Run("project", func(t *testing.T) { slotReadsWhatGetReads(t, own) })
+	t.Run("sigmahq", func(t *testing.T) { slotReadsWhatGetReads(t, loadCorpus(t)) })
+}
+
+func slotReadsWhatGetReads(t *testing.T, rs *sigma.Collection) {
+	e, errs := Compile(rs, Options{})
 	if e == nil {
 		t.Fatal(errs)
 	}
-	events := append(authEvents(t), cloudTrailEvents(t)...)
+	events := append(goldenEvents(t), cloudTrailEvents(t)...)
 	events = append(events, auditdEvents(t)...)
 	// Events whose normalized fields hold the rules' own paths, and objects above them.
 	for i, a := range e.acc {
