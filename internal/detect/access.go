@@ -186,17 +186,14 @@ func matched(recs []recEntry) []MatchedField {
 			vs := make([]string, 0, len(vals))
 			for _, x := range vals {
 				if !slices.Contains(vs, x.s) {
-					vs = append(vs, x.s)
+					vs = append(vs, strings.Clone(x.s))
 				}
 			}
 			if len(vs) == 1 {
-				out[i].Value = strings.Clone(vs[0])
-				continue
+				out[i].Value = vs[0]
+			} else {
+				out[i].Value = vs
 			}
-			for k := range vs {
-				vs[k] = strings.Clone(vs[k])
-			}
-			out[i].Value = vs
 		}
 	}
 	return out
