@@ -25,8 +25,8 @@ import (
 //	{"end":{"correlations":1,"groups":1,"sha256":"…"}}
 //
 // Times are Unix nanoseconds; floor, the time last given to Advance, is absent when there
-// was none. Each correlation line is followed by its groups, in the
-// order their windows end. An entry is one match: t places it in windows; first and
+// was none. Each correlation line is followed by its groups, in the order their windows
+// end. An entry is one match: t places it in windows; first and
 // last (when not t) are the times of the events behind a referenced correlation's
 // alert; rule is the position of the matching rule in the correlation's rules; id is
 // the event's id, or ids the events of a referenced correlation's alert; value is the
