@@ -61,6 +61,15 @@ export async function incidentSteps(ctx) {
       case 'member':
         if (d.role === 'commander') return fill(cat['timeline.commander'], { user: d.username });
         return fill(cat['timeline.member'], { user: d.username, role: cat[`team.role${d.role[0].toUpperCase()}${d.role.slice(1)}`] });
+      case 'alert':
+        if ('status' in d) {
+          const key = { open: 'open', acknowledged: 'acknowledged', false_positive: 'falsePositive', closed: 'closed' }[d.status];
+          return fill(cat['timeline.alertStatus'], { id: d.alert, status: cat[`alertStatus.${key}`] });
+        }
+        if (d.moved_out) return fill(cat['timeline.alertMovedOut'], { id: d.alert });
+        return null;
+      case 'comment':
+        return fill(cat['timeline.commented'], { user: d.author });
       case 'task': {
         const task = incident.tasks.find((x) => x.id === d.task);
         const title = cat === zh && task.title_zh && task.title === d.title ? task.title_zh : d.title;
@@ -287,7 +296,7 @@ export async function incidentSteps(ctx) {
   });
 
   await step('the timeline tells every entry from its detail, the server\'s sentence as its tooltip', async () => {
-    await checkTimeline(en, ['created', 'member', 'task']);
+    await checkTimeline(en, ['created', 'member', 'task', 'alert', 'comment']);
     const texts = (await timelineTexts('member')).map((s) => s.trim());
     assert.ok(texts.includes('Incident commander: admin'), `member entries: ${texts}`);
     assert.ok(texts.includes('admin joined the team as Responder'), `member entries: ${texts}`);
@@ -441,7 +450,7 @@ export async function incidentSteps(ctx) {
     const commander = fill(zh['timeline.commander'], { user: 'admin' });
     assert.ok((await timelineTexts('member')).map((s) => s.trim()).includes(commander), `a member entry reads ${commander}`);
     // Every entry, from its detail, with the server's English as its tooltip.
-    await checkTimeline(zh, ['created', 'member', 'task', 'status']);
+    await checkTimeline(zh, ['created', 'member', 'task', 'status', 'alert', 'comment']);
     // The facts told in Chinese, whatever the server's sentence says.
     const said = await page.evaluate(async () => {
       const tl = await import('/assets/timeline.js');

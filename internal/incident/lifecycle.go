@@ -267,7 +267,7 @@ func (s *Service) Comment(ctx context.Context, actor, author string, id int64, b
 		if err := tx.AddComment(c); err != nil {
 			return err
 		}
-		return s.timeline(tx, in.ID, now, actor, "comment", author+" commented", map[string]any{"comment": c.ID, "mentions": c.Mentions})
+		return s.timeline(tx, in.ID, now, actor, "comment", author+" commented", map[string]any{"comment": c.ID, "author": author, "mentions": c.Mentions})
 	})
 	return c, err
 }

@@ -109,7 +109,8 @@ func (s *Service) Bulk(ctx context.Context, actor string, b BulkAction) ([]*stor
 				}
 				if a.IncidentID != 0 && before != a.Status {
 					touched[a.IncidentID] = true
-					if err := s.timeline(tx, a.IncidentID, now, actor, "alert", fmt.Sprintf("Alert %d: %s", a.ID, a.Status), map[string]any{"alert": a.ID}); err != nil {
+					if err := s.timeline(tx, a.IncidentID, now, actor, "alert", fmt.Sprintf("Alert %d: %s", a.ID, a.Status),
+						map[string]any{"alert": a.ID, "status": a.Status, "from": before}); err != nil {
 						return err
 					}
 				}
@@ -161,7 +162,7 @@ func (s *Service) detach(tx store.Tx, a *store.Alert, actor string, now time.Tim
 		return err
 	}
 	in.AlertCount--
-	if err := s.timeline(tx, in.ID, now, actor, "alert", fmt.Sprintf("Alert %d moved out", a.ID), map[string]any{"alert": a.ID}); err != nil {
+	if err := s.timeline(tx, in.ID, now, actor, "alert", fmt.Sprintf("Alert %d moved out", a.ID), map[string]any{"alert": a.ID, "moved_out": true}); err != nil {
 		return err
 	}
 	if err := tx.UpdateIncident(in); err != nil {

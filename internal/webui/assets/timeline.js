@@ -27,9 +27,10 @@ const has = (d, key) => Object.prototype.hasOwnProperty.call(d, key);
 const isId = (v) => Number.isInteger(v) && v > 0;
 const isText = (v) => typeof v === 'string' && v !== '';
 
-// An alert's status change and its move to another incident carry only the
-// alert's id in their detail, so those two are still read from the sentence,
-// whose shape is fixed.
+// An alert's status change and its move out of the incident name the status and
+// the move in their detail; entries written before the server recorded them carry
+// only the alert's id, and are read from the sentence, whose shape is fixed.
+const ALERT_STATUSES = ['open', 'acknowledged', 'false_positive', 'closed'];
 const ALERT_STATUS = /^Alert (\d+): (open|acknowledged|false_positive|closed)$/;
 const ALERT_OUT = /^Alert (\d+) moved out$/;
 
@@ -78,6 +79,8 @@ function alertEntry(e, d, v) {
     const title = a ? a.rule_title : ((e.text || '').startsWith(prefix) ? e.text.slice(prefix.length) : d.rule);
     return t('timeline.alertAdded', { id: d.alert, rule: title, level: levelName(d.level) });
   }
+  if (ALERT_STATUSES.includes(d.status)) return t('timeline.alertStatus', { id: d.alert, status: alertStatusName(d.status) });
+  if (d.moved_out === true) return t('timeline.alertMovedOut', { id: d.alert });
   let m = ALERT_STATUS.exec(e.text || '');
   if (m && Number(m[1]) === d.alert) return t('timeline.alertStatus', { id: d.alert, status: alertStatusName(m[2]) });
   m = ALERT_OUT.exec(e.text || '');
@@ -141,6 +144,7 @@ export function entryText(e, v) {
     case 'sla_breach':
       return slaEntry(d);
     case 'comment': {
+      if (isText(d.author)) return t('timeline.commented', { user: d.author });
       const c = isId(d.comment) ? (v.comments || []).find((x) => x.id === d.comment) : null;
       return c ? t('timeline.commented', { user: c.author }) : null;
     }
